@@ -1,0 +1,107 @@
+"""The `isms-review` command: a thin layer that parses options, calls one stage function and
+turns known errors into one line and an exit code (0 ok, 1 problems found or unreadable input,
+2 usage error)."""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from .console import console, print_report
+from .errors import UserError
+from .example import write_example
+from .workbook.annotate import annotate
+from .workbook.template import build_workbook, write_workbook
+from .workbook.validate import validate_workbook
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def user_errors(func: F) -> F:
+    """Show a :class:`UserError` as one line on stderr with exit 1; never a traceback.
+    Any other exception is a bug: say so plainly, still without a traceback."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except UserError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(exc.exit_code)
+        except KeyboardInterrupt:
+            click.echo("interrupted; nothing half-written was left behind.", err=True)
+            sys.exit(130)
+        except (click.exceptions.Exit, click.ClickException, SystemExit):
+            raise
+        except Exception as exc:
+            click.echo(
+                f"error: internal problem ({type(exc).__name__}: {exc}). This is a bug in "
+                "isms-review; please report it with the command you ran.",
+                err=True,
+            )
+            sys.exit(1)
+
+    return wrapper  # type: ignore[return-value]
+
+
+PathArg = click.Path(path_type=Path)
+DirArg = click.Path(path_type=Path, file_okay=False)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="isms-review")
+def main() -> None:
+    """isms-review: one Excel workbook in, a validated ISO/IEC 27001 clause 9.3 management
+    review out."""
+
+
+@main.command("new-workbook")
+@click.argument("path", type=PathArg)
+@click.option("--force", is_flag=True, help="Replace PATH if it exists.")
+@user_errors
+def new_workbook(path: Path, force: bool) -> None:
+    """Write a blank management-review workbook to PATH (.xlsx)."""
+    if path.exists() and not force:
+        raise UserError(f"{path}: already exists; choose another name or add --force.")
+    if path.suffix.lower() != ".xlsx":
+        raise UserError(f"{path}: the workbook name must end in .xlsx.")
+    write_workbook(path, build_workbook())
+    click.echo(f"wrote {path}")
+
+
+@main.command()
+@click.argument("workbook", type=PathArg)
+@click.option("--evidence", type=DirArg, help="Evidence folder: check the files exist in it.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.option("--annotate", "annotate_to", type=PathArg,
+              help="Write a copy of the workbook with each problem cell highlighted.")
+@user_errors
+def validate(workbook: Path, evidence: Path | None, as_json: bool,
+             annotate_to: Path | None) -> None:
+    """Check WORKBOOK against the workbook contract. Exit 0 when there are no errors."""
+    if evidence is not None and not evidence.is_dir():
+        raise UserError(f"{evidence}: the evidence folder does not exist.")
+    result = validate_workbook(workbook, evidence)
+    report = result.report
+    if annotate_to is not None:
+        marked = annotate(workbook, report, annotate_to)
+        click.echo(f"annotated copy: {annotate_to} ({marked} cell(s) marked)", err=as_json)
+    if as_json:
+        click.echo(report.to_json())
+    else:
+        print_report(report, console())
+    sys.exit(0 if report.ok else 1)
+
+
+@main.command()
+@click.argument("folder", type=DirArg)
+@user_errors
+def example(folder: Path) -> None:
+    """Write the fictional example review (workbooks and evidence) into FOLDER."""
+    for path in write_example(folder):
+        click.echo(f"wrote {path}")

@@ -1,0 +1,157 @@
+"""Validation findings are values: a stable code, a severity, a place and a message."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+Severity = Literal["error", "warning"]
+
+# Every finding code, its severity and what it means. Codes are stable: tools rely on them.
+CODES: dict[str, tuple[Severity, str]] = {
+    "unreadable-file": ("error", "The file is not a readable .xlsx workbook."),
+    "missing-sheet": ("error", "A sheet the contract requires is missing or misspelt."),
+    "unknown-sheet": ("warning", "A sheet the contract does not know; it is ignored."),
+    "missing-column": ("error", "A required column is missing or misspelt."),
+    "unknown-column": ("warning", "A column the contract does not know; it is ignored."),
+    "duplicate-column": ("error", "The same column heading appears twice."),
+    "missing-field": ("error", "A field of the Review sheet is missing."),
+    "required-empty": ("error", "A required cell is empty."),
+    "wrong-type": ("error", "A value is not of the column's type (e.g. text in a date column)."),
+    "ambiguous-date": ("error", "A date typed as text could be read day-first or month-first."),
+    "date-as-text": ("warning", "A date typed as text in a non-ISO format; read as shown."),
+    "out-of-range": ("error", "A number is outside the allowed range."),
+    "not-in-list": ("error", "A value is not one of the allowed values."),
+    "duplicate-id": ("error", "The same ID is used on two rows."),
+    "duplicate-period": ("error", "A metric has two rows for the same period."),
+    "bad-period": ("error", "A period is not in a recognised form (2026-10, 2026-Q3, 2026-H2, 2026)."),
+    "mixed-periods": ("warning", "A metric mixes period lengths (e.g. months and quarters)."),
+    "dangling-reference": ("error", "A reference points to an ID that does not exist."),
+    "formula-no-value": ("error", "A formula cell has no saved result."),
+    "merged-cells": ("error", "Cells are merged inside a table."),
+    "after-cutoff": ("warning", "An event is dated after the data cut-off."),
+    "review-dates": ("error", "The review dates are in an impossible order."),
+    "inconsistent-row": ("warning", "A row's values contradict each other."),
+    "no-rows-no-statement": ("error", "A mandatory input has no rows and no 'Nothing to report' reason."),
+    "statement-and-rows": ("warning", "A sheet has rows and also a 'Nothing to report' statement."),
+    "no-top-management": ("error", "No attendee is marked as top management."),
+    "top-management-absent": ("warning", "Attendance is recorded but no top management was present."),
+    "several-owners": ("warning", "An owner cell names more than one person."),
+    "decision-incomplete": ("warning", "A decision has no owner or no due date."),
+    "not-a-decision": ("warning", "A decision only notes or discusses; it decides nothing."),
+    "action-overdue": ("warning", "An open action is past its due date at the data cut-off."),
+    "action-escalate": ("warning", "An action has been carried forward two or more times."),
+    "risk-untreated": ("warning", "A risk is above appetite with no accepted or running treatment."),
+    "major-nc-open": ("warning", "A major nonconformity is still open."),
+    "control-characters": ("warning", "A cell holds invisible control characters; they are removed."),
+    "evidence-missing": ("error", "An evidence file is not in the evidence folder."),
+    "evidence-absolute": ("error", "An evidence path is absolute; it must be relative."),
+    "evidence-outside": ("error", "An evidence path leads outside the evidence folder."),
+    "evidence-not-file": ("error", "An evidence path names a folder, not a file."),
+}
+
+
+def column_letter(index: int) -> str:
+    """0-based column index to Excel letters (0 → A, 26 → AA)."""
+    letters = ""
+    index += 1
+    while index:
+        index, rem = divmod(index - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
+
+
+_PLAIN_SHEET = re.compile(r"^[A-Za-z_][A-Za-z0-9_.]*$")
+
+
+def cell_ref(sheet: str, row: int | None = None, col: int | None = None) -> str:
+    """The location as Excel shows it: ``'f Risks'!E14`` (row 1-based, col 0-based)."""
+    quoted = sheet if _PLAIN_SHEET.match(sheet) else "'" + sheet.replace("'", "''") + "'"
+    if row is None:
+        return quoted
+    if col is None:
+        return f"{quoted}!{row}:{row}"
+    return f"{quoted}!{column_letter(col)}{row}"
+
+
+@dataclass(frozen=True)
+class Finding:
+    code: str
+    severity: Severity
+    sheet: str
+    cell: str
+    value: str
+    message: str
+    row: int | None = None
+    column: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def finding(
+    code: str,
+    message: str,
+    sheet: str = "",
+    row: int | None = None,
+    col: int | None = None,
+    *,
+    value: object = "",
+    column: str | None = None,
+) -> Finding:
+    """Build a finding, taking its severity from :data:`CODES`."""
+    severity, _ = CODES[code]
+    shown = "" if value is None else str(value)
+    if len(shown) > 80:
+        shown = shown[:77] + "..."
+    return Finding(
+        code=code,
+        severity=severity,
+        sheet=sheet,
+        cell=cell_ref(sheet, row, col) if sheet else "",
+        value=shown,
+        message=message,
+        row=row,
+        column=column,
+    )
+
+
+@dataclass
+class Report:
+    """All findings for one workbook; ``ok`` when there is no error."""
+
+    path: str
+    findings: list[Finding] = field(default_factory=list)
+
+    def extend(self, items: Iterable[Finding]) -> None:
+        self.findings.extend(items)
+
+    @property
+    def errors(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity == "warning"]
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def codes(self) -> list[str]:
+        return [f.code for f in self.findings]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "workbook": self.path,
+            "ok": self.ok,
+            "errors": len(self.errors),
+            "warnings": len(self.warnings),
+            "findings": [f.to_dict() for f in self.findings],
+        }
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, ensure_ascii=False)

@@ -1,0 +1,161 @@
+"""Read a workbook once, fast, into raw cell grids (python-calamine), plus the little cell
+metadata the validator needs that calamine does not give (formula cells without a saved value).
+
+Calamine keeps values as typed in the cell: the text ``007`` stays ``"007"``, ``NA`` stays
+``"NA"`` and a blank is ``""`` — none of pandas' re-inference traps.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import posixpath
+import re
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import python_calamine
+from defusedxml import ElementTree
+
+from .filecheck import WorkbookFileError, check_workbook_file
+
+MAX_ROWS = 100_000  # rows in use on one sheet; far above any real review register
+
+_NS_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+_NS_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+_NS_PKG = "http://schemas.openxmlformats.org/package/2006/relationships"
+_FORMULA = re.compile(rb"<(?:\w+:)?f[\s>/]")
+_CELL_START = re.compile(rb"<(?:\w+:)?c[\s>]")
+_CELL_REF = re.compile(rb'\br="([A-Z]{1,3})([0-9]+)"')
+_CELL_END = re.compile(rb"</(?:\w+:)?c>")
+_VALUE = re.compile(rb"<(?:\w+:)?(?:v|is)>\s*[^<\s]")
+
+
+@dataclass
+class RawSheet:
+    """One sheet's values as a grid from A1; positions are 0-based (row, column)."""
+
+    name: str
+    rows: list[list[Any]]
+    merged: list[tuple[int, int, int, int]] = field(default_factory=list)
+    formulas_without_value: set[tuple[int, int]] = field(default_factory=set)
+
+
+@dataclass
+class RawWorkbook:
+    path: Path
+    sha256: str
+    sheets: dict[str, RawSheet]
+
+
+def read_workbook(path: Path) -> RawWorkbook:
+    """Read every sheet of ``path``; raise :class:`WorkbookFileError` if it cannot be read."""
+    check_workbook_file(path)
+    data = path.read_bytes()
+    try:
+        book = python_calamine.CalamineWorkbook.from_path(str(path))
+    except Exception as exc:  # calamine raises its own error types for damaged content
+        raise WorkbookFileError(
+            f"{path}: cannot be read as a workbook ({_short(exc)}); open it in Excel, "
+            "save it again as .xlsx, and run again."
+        ) from None
+    try:
+        formulas = _formulas_without_value(path)
+        sheets = {name: _read_sheet(path, book, name, formulas.get(name, set()))
+                  for name in book.sheet_names}
+    finally:
+        book.close()
+    return RawWorkbook(path=path, sha256=hashlib.sha256(data).hexdigest(), sheets=sheets)
+
+
+def _short(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return text[:120]
+
+
+def _read_sheet(
+    path: Path, book: Any, name: str, formulas: set[tuple[int, int]]
+) -> RawSheet:
+    try:
+        sheet = book.get_sheet_by_name(name)
+        rows: list[list[Any]] = sheet.to_python(skip_empty_area=False, nrows=MAX_ROWS + 1)
+        merged = [(r1, c1, r2, c2) for (r1, c1), (r2, c2) in (sheet.merged_cell_ranges or [])]
+    except Exception as exc:
+        raise WorkbookFileError(
+            f"{path}: sheet '{name}' cannot be read ({_short(exc)}); open the workbook in "
+            "Excel, save it again as .xlsx, and run again."
+        ) from None
+    while rows and all(v == "" or v is None for v in rows[-1]):
+        rows.pop()
+    if len(rows) > MAX_ROWS:
+        raise WorkbookFileError(
+            f"{path}: sheet '{name}' has more than {MAX_ROWS:,} rows in use; delete the unused "
+            "rows below your data (select them, right-click > Delete) or split the register, "
+            "and run again."
+        )
+    return RawSheet(name=name, rows=rows, merged=merged, formulas_without_value=formulas)
+
+
+def _sheet_parts(zf: zipfile.ZipFile) -> dict[str, str]:
+    """Sheet name → zip member of its XML, from workbook.xml and its relationships."""
+    book = ElementTree.fromstring(zf.read("xl/workbook.xml"))
+    rels_name = "xl/_rels/workbook.xml.rels"
+    if rels_name not in zf.namelist():
+        return {}
+    rels = ElementTree.fromstring(zf.read(rels_name))
+    targets = {r.get("Id"): r.get("Target", "") for r in rels.iter(f"{{{_NS_PKG}}}Relationship")}
+    parts: dict[str, str] = {}
+    for sheet in book.iter(f"{{{_NS_MAIN}}}sheet"):
+        target = targets.get(sheet.get(f"{{{_NS_REL}}}id"), "")
+        if not target:
+            continue
+        member = target.lstrip("/") if target.startswith("/") else posixpath.normpath(
+            posixpath.join("xl", target)
+        )
+        parts[sheet.get("name", "")] = member
+    return parts
+
+
+def _formulas_without_value(path: Path) -> dict[str, set[tuple[int, int]]]:
+    """Per sheet, the cells that hold a formula but no saved (cached) result."""
+    found: dict[str, set[tuple[int, int]]] = {}
+    try:
+        with zipfile.ZipFile(path) as zf:
+            for name, member in _sheet_parts(zf).items():
+                try:
+                    xml = zf.read(member)
+                except KeyError:
+                    continue
+                if _FORMULA.search(xml):
+                    found[name] = _scan_formulas(xml)
+    except (zipfile.BadZipFile, ElementTree.ParseError, KeyError, OSError):
+        return {}
+    except Exception:  # defusedxml refuses entity tricks; calamine has read the values anyway
+        return {}
+    return found
+
+
+def _scan_formulas(xml: bytes) -> set[tuple[int, int]]:
+    cells: set[tuple[int, int]] = set()
+    for match in _FORMULA.finditer(xml):
+        start = xml.rfind(b"<", 0, match.start())
+        # walk back to the opening <c ...> of the cell holding this formula
+        while start > 0 and not _CELL_START.match(xml, start):
+            start = xml.rfind(b"<", 0, start)
+        close = _CELL_END.search(xml, match.end())
+        end = close.start() if close else len(xml)
+        body = xml[start:end]
+        if _VALUE.search(body):
+            continue
+        ref = _CELL_REF.search(body)
+        if ref:
+            cells.add((int(ref.group(2)) - 1, _column_index(ref.group(1).decode())))
+    return cells
+
+
+def _column_index(letters: str) -> int:
+    index = 0
+    for ch in letters:
+        index = index * 26 + (ord(ch) - 64)
+    return index - 1
