@@ -30,7 +30,9 @@ TITLE_FONT = Font(bold=True, size=14, color="1F3864")
 HELP_FONT = Font(italic=True, color="595959")
 LABEL_FONT = Font(bold=True)
 INPUT_FILL = PatternFill("solid", fgColor="FFF2CC")
-HEADER_FILL = PatternFill("solid", fgColor="D9E1F2")
+HEADER_FILL = PatternFill("solid", fgColor="1F4E78")
+HEADER_FONT = Font(bold=True, color="FFFFFF")
+FIELD_FILL = PatternFill("solid", fgColor="D9E1F2")
 THIN = Side(style="thin", color="A6A6A6")
 WIDTHS = {"long_text": 48, "text": 22, "person": 20, "date": 12, "enum": 16, "id": 14,
           "integer": 11, "number": 11, "percentage": 11, "yes_no": 10, "period": 11,
@@ -52,6 +54,7 @@ def build_workbook(
     wb.remove(wb.active)  # type: ignore[arg-type]
     for sheet in contract.sheets:
         ws = wb.create_sheet(sheet.name)
+        _print_setup(ws)
         if sheet.kind == "instructions":
             _instructions(ws, contract)
         elif sheet.kind == "fields":
@@ -76,6 +79,15 @@ def write_workbook(path: Path, wb: Workbook, when: dt.datetime | None = None) ->
     atomic_write_bytes(path, workbook_bytes(wb, when))
 
 
+def _print_setup(ws: Worksheet) -> None:
+    """Print each sheet landscape, one page wide, headings repeated on every page."""
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True  # type: ignore[union-attr]
+
+
 # ---------------------------------------------------------------------------- instructions
 
 
@@ -98,7 +110,7 @@ def _instructions(ws: Worksheet, contract: Contract) -> None:
     for c, heading in enumerate(("Sheet", "Clause", "What it holds", "Column", "Type",
                                  "Required", "What to enter"), start=1):
         cell = ws.cell(row=row, column=c, value=heading)
-        cell.font = LABEL_FONT
+        cell.font = HEADER_FONT
         cell.fill = HEADER_FILL
     for sheet in contract.data_sheets:
         row += 1
@@ -124,22 +136,27 @@ def _fields(ws: Worksheet, sheet: Sheet, values: Mapping[str, Any]) -> None:
     header = 4
     for c, text in enumerate(("Field", "Value", "What to enter"), start=1):
         cell = ws.cell(row=header, column=c, value=text)
-        cell.font = LABEL_FONT
+        cell.font = HEADER_FONT
         cell.fill = HEADER_FILL
     for i, col in enumerate(sheet.columns, start=header + 1):
-        ws.cell(row=i, column=1, value=col.name).font = LABEL_FONT
+        label = ws.cell(row=i, column=1, value=col.name)
+        label.font = LABEL_FONT
+        label.fill = FIELD_FILL
         value_cell = ws.cell(row=i, column=2, value=_cell_value(col, values.get(col.name)))
         value_cell.fill = INPUT_FILL
         value_cell.border = Border(top=THIN, bottom=THIN, left=THIN, right=THIN)
         value_cell.alignment = Alignment(horizontal="left", vertical="top", wrap_text=True)
         _format(value_cell, col)
+        lines = -(-len(str(value_cell.value or "")) // 56)
+        if lines > 1:
+            ws.row_dimensions[i].height = 15 * min(lines, 8)
         ws.cell(row=i, column=3, value=("Required. " if col.required else "Optional. ") + col.help)
         dv = _validation(col)
         if dv is not None:
             ws.add_data_validation(dv)
             dv.add(f"B{i}")
     ws.column_dimensions["A"].width = 30
-    ws.column_dimensions["B"].width = 42
+    ws.column_dimensions["B"].width = 60
     ws.column_dimensions["C"].width = 90
     ws.freeze_panes = f"A{header + 1}"
 
@@ -166,19 +183,24 @@ def _register(
         reason.border = Border(top=THIN, bottom=THIN, left=THIN, right=THIN)
     for c, col in enumerate(sheet.columns, start=1):
         cell = ws.cell(row=header, column=c, value=col.name)
-        cell.font = LABEL_FONT
+        cell.font = HEADER_FONT
+        cell.fill = HEADER_FILL
         cell.alignment = Alignment(wrap_text=True, vertical="top")
         note = f"{'Required' if col.required else 'Optional'} · {col.type_label}\n{col.help}"
         cell.comment = Comment(note, "isms-review", width=300, height=120)
-        ws.column_dimensions[get_column_letter(c)].width = max(
-            WIDTHS.get(col.type, 16), min(len(col.name) + 4, 30)
-        )
+        ws.column_dimensions[get_column_letter(c)].width = _width(col, c)
     for r, values in enumerate(rows, start=header + 1):
+        lines = 1
         for c, col in enumerate(sheet.columns, start=1):
-            cell = ws.cell(row=r, column=c, value=_cell_value(col, values.get(col.name)))
+            value = _cell_value(col, values.get(col.name))
+            cell = ws.cell(row=r, column=c, value=value)
             _format(cell, col)
-            if col.type == "long_text":
-                cell.alignment = Alignment(wrap_text=True, vertical="top")
+            cell.border = Border(bottom=THIN)
+            cell.alignment = Alignment(wrap_text=isinstance(value, str), vertical="top")
+            if isinstance(value, str):
+                lines = max(lines, -(-len(value) // max(int(_width(col, c)) - 2, 1)))
+        if lines > 1:  # neither Excel nor Calc sizes wrapped rows written by openpyxl
+            ws.row_dimensions[r].height = 15 * min(lines, 8)
     last_row = header + max(len(rows), 1)
     last_col = get_column_letter(len(sheet.columns))
     table = Table(displayName=sheet.table or sheet.name.replace(" ", ""),
@@ -193,6 +215,12 @@ def _register(
             letter = get_column_letter(c)
             dv.add(f"{letter}{first}:{letter}{last}")
     ws.freeze_panes = f"A{header + 1}"
+    ws.print_title_rows = f"{header}:{header}"
+
+
+def _width(col: Column, position: int) -> float:
+    width = max(WIDTHS.get(col.type, 16), min(len(col.name) + 4, 30))
+    return max(width, 27) if position == 1 else width  # column A also holds the reason label
 
 
 def _cell_value(col: Column, value: Any) -> Any:
