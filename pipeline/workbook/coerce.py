@@ -236,9 +236,14 @@ def _yes_no(col: Column, raw: Any) -> Result:
     return None, ("not-in-list", "must be Yes or No.")
 
 
+@cache
+def _enum_lookup(values: tuple[str, ...]) -> dict[str, str]:
+    return {_normal(v): v for v in values}
+
+
 def match_enum(text: str, values: tuple[str, ...]) -> str | None:
-    wanted = _normal(text)
-    return next((v for v in values if _normal(v) == wanted), None)
+    """The allowed value ``text`` names, ignoring case and surrounding/double spaces."""
+    return _enum_lookup(values).get(_normal(text))
 
 
 def _enum(col: Column, raw: Any) -> Result:

@@ -216,26 +216,52 @@ def _a1(r: int, c: int) -> str:
     return f"{column_letter(c)}{r + 1}"
 
 
+# Columns whose values repeat a lot: their coercion is memoised per sheet (a 20,000-row risk
+# register has a handful of distinct statuses, scores and owners).
+_MEMO_TYPES = frozenset({"enum", "enum_list", "yes_no", "integer", "number", "percentage",
+                         "person", "date", "period", "ref", "time", "timezone"})
+_MEMO_LIMIT = 50_000
+_TEXT_TYPES = frozenset({"text", "long_text", "id"})  # a printable string is already the value
+
+
 def _records(raw: RawSheet, sheet: Sheet, header: int, table: Table) -> Iterator[Finding]:
-    columns = [(sheet.column(n), i) for n, i in table.columns.items()]
-    used = [i for _, i in columns]
+    columns: list[tuple[Column, int, dict[Any, Any] | None]] = [
+        (sheet.column(n), i, {} if sheet.column(n).type in _MEMO_TYPES else None)
+        for n, i in table.columns.items()
+    ]
+    formulas = raw.formulas_without_value
     for r in range(header + 1, len(raw.rows)):
         cells = raw.rows[r]
         width = len(cells)
-        if all(is_blank(cells[i]) for i in used if i < width) and not any(
-            (r, i) in raw.formulas_without_value for i in used
+        picked: list[Any] = [cells[c] if c < width else None for _, c, _ in columns]
+        if all(v is None or v == "" or (v.__class__ is str and not v.strip()) for v in picked) and (
+            not formulas or not any((r, c) in formulas for _, c, _ in columns)
         ):
-            continue
+            continue  # blank rows inside a table are skipped
         values: dict[str, Any] = {}
-        for col, c in columns:
-            value = cells[c] if c < width else None
-            if isinstance(value, str) or (r, c) in raw.formulas_without_value:
+        for (col, c, memo), value in zip(columns, picked, strict=True):
+            is_str = value.__class__ is str
+            plain = is_str and value.isprintable()
+            if (is_str and not plain) or (formulas and (r, c) in formulas):
                 yield from _cell_findings(raw, sheet, col, r, c, value, raw.name)
-            typed, problem = coerce(col, value)
+            if value is None or value == "":
+                typed, problem = None, None
+            elif memo is not None:
+                key = value if is_str else (value.__class__, value)
+                hit = memo.get(key)
+                if hit is None:
+                    hit = coerce(col, value)
+                    if len(memo) < _MEMO_LIMIT:
+                        memo[key] = hit
+                typed, problem = hit
+            elif plain and col.type in _TEXT_TYPES:
+                typed, problem = value.strip() or None, None
+            else:
+                typed, problem = coerce(col, value)
             values[col.name] = typed
             if problem:
                 yield _problem(sheet, col, r, c, value, problem, raw.name)
-            elif typed is None and col.required and (r, c) not in raw.formulas_without_value:
+            elif typed is None and col.required and (r, c) not in formulas:
                 yield finding("required-empty", f"'{col.name}' is required: {col.help}",
                               raw.name, r + 1, c, column=col.name)
         table.records.append(Record(row=r + 1, values=values))

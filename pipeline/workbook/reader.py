@@ -127,7 +127,7 @@ def _formulas_without_value(path: Path) -> dict[str, set[tuple[int, int]]]:
                     xml = zf.read(member)
                 except KeyError:
                     continue
-                if _FORMULA.search(xml):
+                if (b"<f" in xml or b":f" in xml) and _FORMULA.search(xml):
                     found[name] = _scan_formulas(xml)
     except (zipfile.BadZipFile, ElementTree.ParseError, KeyError, OSError):
         return {}
