@@ -182,3 +182,20 @@ def test_na_in_number_column_is_wrong_type_not_blank(mutate: Mutate) -> None:
 def test_usage_errors_exit_2(args: list[str]) -> None:
     code, _, _ = run_cli(*args)
     assert code == 2
+
+
+def test_impossible_date_serial_is_a_finding_not_a_crash(mutate: Mutate) -> None:
+    """Regression (found by hypothesis): calamine panics on a date-formatted cell holding 1e300
+    and prints a Rust backtrace; we fall back for that sheet and stay silent."""
+    import subprocess
+    import sys
+
+    def fn(wb: Workbook) -> None:
+        wb["Review"]["B8"] = 1e300  # Period start, a date-formatted cell
+
+    path = mutate(fn)
+    proc = subprocess.run([sys.executable, "-m", "pipeline", "validate", str(path)],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 1
+    assert "panicked" not in proc.stderr and "Traceback" not in proc.stderr
+    assert "Review!B8" in proc.stdout and "wrong-type" in proc.stdout

@@ -7,14 +7,19 @@ Calamine keeps values as typed in the cell: the text ``007`` stays ``"007"``, ``
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import os
 import posixpath
 import re
+import warnings
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import openpyxl
 import python_calamine
 from defusedxml import ElementTree
 
@@ -54,8 +59,11 @@ def read_workbook(path: Path) -> RawWorkbook:
     check_workbook_file(path)
     data = path.read_bytes()
     try:
-        book = python_calamine.CalamineWorkbook.from_path(str(path))
-    except Exception as exc:  # calamine raises its own error types for damaged content
+        with _quiet_stderr():
+            book = python_calamine.CalamineWorkbook.from_path(str(path))
+    except (KeyboardInterrupt, SystemExit, MemoryError):
+        raise
+    except BaseException as exc:  # noqa: BLE001 - calamine's own errors, and its panics
         raise WorkbookFileError(
             f"{path}: cannot be read as a workbook ({_short(exc)}); open it in Excel, "
             "save it again as .xlsx, and run again."
@@ -78,14 +86,16 @@ def _read_sheet(
     path: Path, book: Any, name: str, formulas: set[tuple[int, int]]
 ) -> RawSheet:
     try:
-        sheet = book.get_sheet_by_name(name)
-        rows: list[list[Any]] = sheet.to_python(skip_empty_area=False, nrows=MAX_ROWS + 1)
-        merged = [(r1, c1, r2, c2) for (r1, c1), (r2, c2) in (sheet.merged_cell_ranges or [])]
-    except Exception as exc:
-        raise WorkbookFileError(
-            f"{path}: sheet '{name}' cannot be read ({_short(exc)}); open the workbook in "
-            "Excel, save it again as .xlsx, and run again."
-        ) from None
+        with _quiet_stderr():
+            sheet = book.get_sheet_by_name(name)
+            rows: list[list[Any]] = sheet.to_python(skip_empty_area=False, nrows=MAX_ROWS + 1)
+            merged = [(r1, c1, r2, c2) for (r1, c1), (r2, c2) in (sheet.merged_cell_ranges or [])]
+    except (KeyboardInterrupt, SystemExit, MemoryError):
+        raise
+    except BaseException:  # noqa: BLE001 - calamine panics (a BaseException) on odd cells
+        # e.g. a date-formatted cell holding 1e300: openpyxl reads it as the error "#VALUE!",
+        # which then becomes an ordinary wrong-type finding at that cell.
+        rows, merged = _read_sheet_openpyxl(path, name), []
     while rows and all(v == "" or v is None for v in rows[-1]):
         rows.pop()
     if len(rows) > MAX_ROWS:
@@ -95,6 +105,43 @@ def _read_sheet(
             "and run again."
         )
     return RawSheet(name=name, rows=rows, merged=merged, formulas_without_value=formulas)
+
+
+def _read_sheet_openpyxl(path: Path, name: str) -> list[list[Any]]:
+    """The slow, tolerant reader, used only for a sheet calamine cannot read."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            wb = openpyxl.load_workbook(path, read_only=True, data_only=True, keep_links=False)
+            try:
+                ws = wb[name]
+                rows = [list(r) for _, r in zip(range(MAX_ROWS + 1), ws.iter_rows(values_only=True))]
+            finally:
+                wb.close()
+    except Exception as exc:
+        raise WorkbookFileError(
+            f"{path}: sheet '{name}' cannot be read ({_short(exc)}); open the workbook in "
+            "Excel, save it again as .xlsx, and run again."
+        ) from None
+    return rows
+
+
+@contextlib.contextmanager
+def _quiet_stderr() -> Iterator[None]:
+    """Silence the Rust panic message calamine prints straight to file descriptor 2, so the
+    user sees our one-line message, not a backtrace."""
+    try:
+        saved = os.dup(2)
+    except OSError:
+        yield
+        return
+    try:
+        with open(os.devnull, "wb") as null:
+            os.dup2(null.fileno(), 2)
+            yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
 
 
 def _sheet_parts(zf: zipfile.ZipFile) -> dict[str, str]:
