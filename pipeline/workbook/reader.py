@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import itertools
 import os
 import posixpath
 import re
@@ -63,7 +64,7 @@ def read_workbook(path: Path) -> RawWorkbook:
             book = python_calamine.CalamineWorkbook.from_path(str(path))
     except (KeyboardInterrupt, SystemExit, MemoryError):
         raise
-    except BaseException as exc:  # noqa: BLE001 - calamine's own errors, and its panics
+    except BaseException as exc:  # calamine's own errors, and its panics
         raise WorkbookFileError(
             f"{path}: cannot be read as a workbook ({_short(exc)}); open it in Excel, "
             "save it again as .xlsx, and run again."
@@ -92,7 +93,7 @@ def _read_sheet(
             merged = [(r1, c1, r2, c2) for (r1, c1), (r2, c2) in (sheet.merged_cell_ranges or [])]
     except (KeyboardInterrupt, SystemExit, MemoryError):
         raise
-    except BaseException:  # noqa: BLE001 - calamine panics (a BaseException) on odd cells
+    except BaseException:  # calamine panics (a BaseException) on odd cells
         # e.g. a date-formatted cell holding 1e300: openpyxl reads it as the error "#VALUE!",
         # which then becomes an ordinary wrong-type finding at that cell.
         rows, merged = _read_sheet_openpyxl(path, name), []
@@ -115,7 +116,7 @@ def _read_sheet_openpyxl(path: Path, name: str) -> list[list[Any]]:
             wb = openpyxl.load_workbook(path, read_only=True, data_only=True, keep_links=False)
             try:
                 ws = wb[name]
-                rows = [list(r) for _, r in zip(range(MAX_ROWS + 1), ws.iter_rows(values_only=True))]
+                rows = [list(r) for r in itertools.islice(ws.iter_rows(values_only=True), MAX_ROWS + 1)]
             finally:
                 wb.close()
     except Exception as exc:
