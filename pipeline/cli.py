@@ -5,6 +5,7 @@ turns known errors into one line and an exit code (0 ok, 1 problems found or unr
 from __future__ import annotations
 
 import functools
+import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -12,7 +13,9 @@ from typing import Any, TypeVar
 
 import click
 
-from .console import console, print_report
+from .analysis import analyse as run_analysis
+from .analysis.charts import write_charts
+from .console import console, print_analysis, print_report
 from .errors import UserError
 from .example import write_example
 from .workbook.annotate import annotate
@@ -105,3 +108,26 @@ def example(folder: Path) -> None:
     """Write the fictional example review (workbooks and evidence) into FOLDER."""
     for path in write_example(folder):
         click.echo(f"wrote {path}")
+
+
+@main.command("analyse")
+@click.argument("workbook", type=PathArg)
+@click.option("--json", "as_json", is_flag=True, help="Print the whole analysis as JSON.")
+@click.option("--charts", "charts_dir", type=DirArg, help="Write the trend and KPI charts (PNG) here.")
+@user_errors
+def analyse_command(workbook: Path, as_json: bool, charts_dir: Path | None) -> None:
+    """Trends, KPIs and the decisions requested of management. An invalid workbook is
+    reported, not analysed (exit 1)."""
+    result = validate_workbook(workbook)
+    if not result.report.ok:
+        print_report(result.report, console(stderr=as_json))
+        click.echo(f"error: {workbook}: fix the errors above, then run analyse again.", err=True)
+        sys.exit(1)
+    analysis = run_analysis(result.data)
+    if charts_dir is not None:
+        written = write_charts(analysis, charts_dir)
+        click.echo(f"wrote {len(written)} chart(s) to {charts_dir}", err=as_json)
+    if as_json:
+        click.echo(json.dumps(analysis.to_dict(), indent=2, ensure_ascii=False))
+    else:
+        print_analysis(analysis, console())

@@ -32,6 +32,11 @@ class Period:
     def __str__(self) -> str:
         return self.label
 
+    @property
+    def ordinal(self) -> int:
+        """Position on a line of periods of the same length (consecutive periods differ by 1)."""
+        return ordinal_of(self.start, self.granularity)
+
     def next(self) -> Period:
         """The period of the same length that follows this one."""
         following = self.end + dt.timedelta(days=1)
@@ -114,3 +119,34 @@ def _valid(make: object) -> Period | None:
     if not isinstance(period, Period) or not 1900 <= period.start.year <= 2999:
         return None
     return period
+
+
+_PER_YEAR = {"month": 12, "quarter": 4, "half": 2, "year": 1}
+
+
+def ordinal_of(day: dt.date, granularity: Granularity) -> int:
+    per_year = _PER_YEAR[granularity]
+    return day.year * per_year + (day.month - 1) * per_year // 12
+
+
+def from_ordinal(ordinal: int, granularity: Granularity) -> Period:
+    per_year = _PER_YEAR[granularity]
+    y, index = divmod(ordinal, per_year)
+    if granularity == "month":
+        return month(y, index + 1)
+    if granularity == "quarter":
+        return quarter(y, index + 1)
+    if granularity == "half":
+        return half(y, index + 1)
+    return year(y)
+
+
+def containing(day: dt.date, granularity: Granularity) -> Period:
+    """The period of the given length that contains ``day``."""
+    return from_ordinal(ordinal_of(day, granularity), granularity)
+
+
+def spanning(start: dt.date, end: dt.date, granularity: Granularity) -> list[Period]:
+    """Consecutive periods from the one holding ``start`` to the one holding ``end``."""
+    first, last = ordinal_of(start, granularity), ordinal_of(end, granularity)
+    return [from_ordinal(n, granularity) for n in range(first, last + 1)]

@@ -21,8 +21,9 @@ def action_overdue_days(rec: Record, cutoff: dt.date) -> int | None:
 
 
 def action_escalate(rec: Record) -> bool:
+    """Still open after being carried forward ESCALATE_AFTER times or more."""
     count = rec["Carry-forward count"]
-    return isinstance(count, int) and count >= ESCALATE_AFTER
+    return isinstance(count, int) and count >= ESCALATE_AFTER and rec["Status"] in OPEN_ACTION
 
 
 def residual_score(rec: Record) -> int | None:

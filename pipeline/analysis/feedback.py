@@ -1,0 +1,60 @@
+"""e: feedback from interested parties: by party type and significance, recurring themes
+(the same party type and category in more than one item)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+from ..workbook.contract import Sheet
+from ..workbook.model import Table
+from .common import Scope, count_by, records
+
+
+@dataclass(frozen=True)
+class Theme:
+    party_type: str
+    category: str
+    count: int
+    ids: list[str]
+
+
+@dataclass
+class FeedbackResult:
+    total: int
+    by_party_type: dict[str, int]
+    by_significance: dict[str, int]
+    matrix: dict[str, dict[str, int]]
+    recurring_themes: list[Theme]
+    high_significance: list[str]
+    no_response: list[str]
+    basis: str
+
+
+def analyse_feedback(table: Table | None, sheet: Sheet, scope: Scope) -> FeedbackResult:
+    recs = records(table)
+    levels = sheet.column("Significance").values
+    matrix: dict[str, dict[str, int]] = {}
+    groups: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for r in recs:
+        party = str(r["Party type"])
+        row = matrix.setdefault(party, {lvl: 0 for lvl in levels})
+        if r["Significance"] is not None:
+            row[str(r["Significance"])] = row.get(str(r["Significance"]), 0) + 1
+        if r["Category"]:
+            groups[(party, " ".join(str(r["Category"]).split()).casefold())].append(
+                str(r["Feedback ID"]))
+    categories = {(str(r["Party type"]), " ".join(str(r["Category"]).split()).casefold()):
+                  " ".join(str(r["Category"]).split()) for r in recs if r["Category"]}
+    themes = [Theme(party, categories[(party, key)], len(found), found)
+              for (party, key), found in groups.items() if len(found) > 1]
+    themes.sort(key=lambda t: (-t.count, t.party_type, t.category))
+    return FeedbackResult(
+        total=len(recs),
+        by_party_type=count_by(recs, "Party type", sheet.column("Party type").values),
+        by_significance=count_by(recs, "Significance", levels),
+        matrix=dict(sorted(matrix.items())), recurring_themes=themes,
+        high_significance=[str(r["Feedback ID"]) for r in recs if r["Significance"] == "High"],
+        no_response=[str(r["Feedback ID"]) for r in recs if not r["Response"]],
+        basis=f"Feedback received up to the cut-off {scope.cutoff.isoformat()}.",
+    )

@@ -1,0 +1,177 @@
+"""d2: each metric's series, status against target and direction of travel.
+
+Status (met / near / missed) respects "Better when": for Higher, met when value ≥ target and
+near when it falls short by at most ``near_tolerance`` × |target|; for Lower the mirror image.
+
+Direction of travel uses the Theil–Sen slope (the median of the slopes between every pair of
+points) over the last ``trend_window`` periods, so one noisy point cannot flip it. The change
+that slope implies across the window is *stable* when within ``stable_band`` × |target| (2 %; or
+of the median value when the target is 0); otherwise *improving* or *declining* according to
+"Better when". Fewer than 3 points: *insufficient data*. Gaps count by period position.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import statistics
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Literal
+
+from ..workbook.model import Record, WorkbookData
+from ..workbook.periods import Granularity, Period, from_ordinal
+from .settings import AnalysisSettings
+
+Status = Literal["met", "near", "missed", "no data"]
+Trend = Literal["improving", "stable", "declining", "insufficient data"]
+
+
+@dataclass(frozen=True)
+class Point:
+    period: Period
+    value: float
+    target: float
+    status: Status
+
+
+@dataclass
+class MetricResult:
+    id: str
+    name: str
+    unit: str
+    better_when: str
+    target: float | None
+    owner: str
+    source: str
+    series: list[Point]
+    history: int
+    latest: float | None
+    latest_period: Period | None
+    previous: float | None
+    change: float | None
+    status: Status
+    trend: Trend
+    slope_per_period: float | None
+    missing_periods: list[Period]
+    objectives: list[str] = field(default_factory=list)
+    limitations: list[str] = field(default_factory=list)
+
+
+def metric_status(value: float, target: float, better_when: str, tolerance: float) -> Status:
+    band = tolerance * abs(target)
+    if better_when == "Lower":
+        return "met" if value <= target else "near" if value <= target + band else "missed"
+    return "met" if value >= target else "near" if value >= target - band else "missed"
+
+
+def theil_sen(xs: list[int], ys: list[float]) -> float:
+    slopes = [(ys[j] - ys[i]) / (xs[j] - xs[i])
+              for i in range(len(xs)) for j in range(i + 1, len(xs)) if xs[j] != xs[i]]
+    return statistics.median(slopes)
+
+
+def direction(points: list[Point], target: float, better_when: str,
+              settings: AnalysisSettings) -> tuple[Trend, float | None]:
+    window = points[-settings.trend_window:]
+    if len(window) < 3:
+        return "insufficient data", None
+    xs = [p.period.ordinal for p in window]
+    ys = [p.value for p in window]
+    slope = theil_sen(xs, ys)
+    change = slope * (xs[-1] - xs[0])
+    scale = abs(target) or abs(statistics.median(ys)) or 1.0
+    if abs(change) <= settings.stable_band * scale:
+        return "stable", slope
+    better = slope > 0 if better_when != "Lower" else slope < 0
+    return ("improving" if better else "declining"), slope
+
+
+def _missing(periods: list[Period]) -> list[Period]:
+    granularity: Granularity = periods[0].granularity
+    have = {p.ordinal for p in periods}
+    return [from_ordinal(n, granularity) for n in range(min(have), max(have) + 1) if n not in have]
+
+
+def analyse_metric(rows: list[Record], settings: AnalysisSettings) -> MetricResult:
+    rows = sorted((r for r in rows if isinstance(r["Period"], Period)), key=lambda r: r["Period"])
+    first, last = rows[0], rows[-1]
+    better = last.get("Better when", "Higher")
+    points = [
+        Point(r["Period"], float(r["Value"]), float(r["Target"]),
+              metric_status(float(r["Value"]), float(r["Target"]), better, settings.near_tolerance))
+        for r in rows if r["Value"] is not None and r["Target"] is not None
+    ]
+    target = float(last["Target"]) if last["Target"] is not None else None
+    trend, slope = direction(points, target or 0.0, better, settings) if points else (
+        "insufficient data", None)
+    granularities = {r["Period"].granularity for r in rows}
+    missing = _missing([r["Period"] for r in rows]) if len(granularities) == 1 else []
+    limitations = []
+    if missing:
+        limitations.append(f"No value for {', '.join(p.label for p in missing)}.")
+    if len({p.target for p in points}) > 1:
+        limitations.append(f"Target changed during the series (now {_num(target)}).")
+    return MetricResult(
+        id=str(first["Metric ID"]), name=str(last.get("Metric", "")), unit=str(last.get("Unit", "")),
+        better_when=better, target=target, owner=str(last.get("Owner", "")),
+        source=str(last.get("Source", "")), series=points[-settings.periods_shown:],
+        history=len(points), latest=points[-1].value if points else None,
+        latest_period=points[-1].period if points else None,
+        previous=points[-2].value if len(points) > 1 else None,
+        change=points[-1].value - points[-2].value if len(points) > 1 else None,
+        status=points[-1].status if points else "no data", trend=trend,
+        slope_per_period=slope, missing_periods=missing, limitations=limitations,
+    )
+
+
+def _num(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:g}"
+
+
+def analyse_metrics(data: WorkbookData, settings: AnalysisSettings) -> list[MetricResult]:
+    table = data.tables.get("d2 Metrics")
+    if table is None:
+        return []
+    by_id: dict[str, list[Record]] = defaultdict(list)
+    order: list[str] = []
+    for rec in table.records:
+        key = rec["Metric ID"]
+        if key is None or not isinstance(rec["Period"], Period):
+            continue
+        if key not in by_id:
+            order.append(key)
+        by_id[key].append(rec)
+    results = [analyse_metric(by_id[key], settings) for key in order]
+    objectives = data.tables.get("d4 Objectives")
+    if objectives is not None:
+        for rec in objectives.records:
+            for metric in results:
+                if rec["Metric ID"] is not None and str(rec["Metric ID"]).casefold() == metric.id.casefold():
+                    metric.objectives.append(str(rec["Objective ID"]))
+    return results
+
+
+def stale_metrics(metrics: list[MetricResult], cutoff: dt.date) -> list[str]:
+    """Limitation lines for metrics whose data ends more than a period before the cut-off,
+    or whose latest period differs from the others'."""
+    notes: list[str] = []
+    dated = [m for m in metrics if m.latest_period is not None]
+    if not dated:
+        return notes
+    newest = max(m.latest_period for m in dated if m.latest_period)
+    for m in dated:
+        assert m.latest_period is not None
+        gap = (cutoff - m.latest_period.end).days
+        length = (m.latest_period.end - m.latest_period.start).days + 1
+        if gap > length + 14:
+            note = (f"{m.id} data ends {m.latest_period.label}, {gap} days before the "
+                    f"cut-off {cutoff.isoformat()}.")
+            m.limitations.append(note)
+            notes.append(note)
+        elif m.latest_period.end < newest.start:
+            note = f"{m.id} ends {m.latest_period.label} while other metrics reach {newest.label}."
+            m.limitations.append(note)
+            notes.append(note)
+    if len({m.latest_period.granularity for m in dated if m.latest_period}) > 1:
+        notes.append("Metrics are reported over periods of different lengths.")
+    return notes
