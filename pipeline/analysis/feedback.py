@@ -36,16 +36,17 @@ def analyse_feedback(table: Table | None, sheet: Sheet, scope: Scope) -> Feedbac
     levels = sheet.column("Significance").values
     matrix: dict[str, dict[str, int]] = {}
     groups: dict[tuple[str, str], list[str]] = defaultdict(list)
+    categories: dict[tuple[str, str], str] = {}  # theme key → the name as first written
     for r in recs:
         party = str(r["Party type"])
         row = matrix.setdefault(party, {lvl: 0 for lvl in levels})
         if r["Significance"] is not None:
             row[str(r["Significance"])] = row.get(str(r["Significance"]), 0) + 1
         if r["Category"]:
-            groups[(party, " ".join(str(r["Category"]).split()).casefold())].append(
-                str(r["Feedback ID"]))
-    categories = {(str(r["Party type"]), " ".join(str(r["Category"]).split()).casefold()):
-                  " ".join(str(r["Category"]).split()) for r in recs if r["Category"]}
+            name = " ".join(str(r["Category"]).split())
+            key = (party, name.casefold())
+            categories.setdefault(key, name)
+            groups[key].append(str(r["Feedback ID"]))
     themes = [Theme(party, categories[(party, key)], len(found), found)
               for (party, key), found in groups.items() if len(found) > 1]
     themes.sort(key=lambda t: (-t.count, t.party_type, t.category))

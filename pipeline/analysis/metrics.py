@@ -72,7 +72,10 @@ def theil_sen(xs: list[int], ys: list[float]) -> float:
 
 def direction(points: list[Point], target: float, better_when: str,
               settings: AnalysisSettings) -> tuple[Trend, float | None]:
-    window = points[-settings.trend_window:]
+    if not points:
+        return "insufficient data", None
+    first = points[-1].period.ordinal - settings.trend_window + 1
+    window = [p for p in points if p.period.ordinal >= first]  # the last N *periods*
     if len(window) < 3:
         return "insufficient data", None
     xs = [p.period.ordinal for p in window]
