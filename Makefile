@@ -4,11 +4,15 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 EXAMPLE := examples/acme
 
-.PHONY: setup test lint typecheck example-check bench clean
+.PHONY: setup system-deps test lint typecheck bench clean
 
-setup: $(BIN)/.installed
+setup: system-deps $(BIN)/.installed
 	$(BIN)/isms-review validate $(EXAMPLE)/review.xlsx --evidence $(EXAMPLE)/evidence
-	$(BIN)/isms-review validate $(EXAMPLE)/review-final.xlsx --evidence $(EXAMPLE)/evidence
+	$(BIN)/isms-review build $(EXAMPLE)/review.xlsx --evidence $(EXAMPLE)/evidence --out output
+	$(BIN)/isms-review build $(EXAMPLE)/review-final.xlsx --evidence $(EXAMPLE)/evidence --out output --stage final
+
+system-deps:
+	bash scripts/system-deps.sh
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)

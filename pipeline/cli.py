@@ -15,7 +15,10 @@ import click
 
 from .analysis import analyse as run_analysis
 from .analysis.charts import write_charts
+from .build import BuildRefused
+from .build import build as run_build
 from .console import console, print_analysis, print_report
+from .documents.check import check_templates, template_files
 from .errors import UserError
 from .example import write_example
 from .workbook.annotate import annotate
@@ -131,3 +134,52 @@ def analyse_command(workbook: Path, as_json: bool, charts_dir: Path | None) -> N
         click.echo(json.dumps(analysis.to_dict(), indent=2, ensure_ascii=False))
     else:
         print_analysis(analysis, console())
+
+
+@main.command("build")
+@click.argument("workbook", type=PathArg)
+@click.option("--evidence", type=DirArg, required=True, help="The evidence folder.")
+@click.option("--out", "out", type=DirArg, required=True, help="Where the per-review folder goes.")
+@click.option("--stage", type=click.Choice(["pre-read", "final"]), default="pre-read",
+              show_default=True, help="pre-read: agenda, pre-read, minutes form. final: minutes.")
+@click.option("--templates", type=DirArg, help="Your template folder (checked before doc_templates/).")
+@click.option("--minutes", type=click.IntRange(30, 480), default=90, show_default=True,
+              help="Length of the meeting for the agenda timings.")
+@user_errors
+def build_command(workbook: Path, evidence: Path, out: Path, stage: str, templates: Path | None,
+                  minutes: int) -> None:
+    """Validate, analyse and write the review's Word documents and PDFs to OUT/<Review ID>/."""
+    if not evidence.is_dir():
+        raise UserError(f"{evidence}: the evidence folder does not exist.")
+    err = console(stderr=True)
+    try:
+        if err.is_terminal:
+            with err.status("building") as status:
+                result = run_build(workbook, evidence, out, stage, templates, minutes,  # type: ignore[arg-type]
+                                   progress=lambda step: status.update(step))
+        else:
+            result = run_build(workbook, evidence, out, stage, templates, minutes,  # type: ignore[arg-type]
+                               progress=lambda step: click.echo(f"[build] {step}", err=True))
+    except BuildRefused as refused:
+        print_report(refused.report, err)
+        raise
+    for path in result.files:
+        if path.suffix in (".docx", ".pdf"):
+            click.echo(f"wrote {path}")
+    click.echo(f"{stage} pack for {result.folder.name} is in {result.folder}")
+
+
+@main.command("check-templates")
+@click.argument("folder", type=DirArg, required=False)
+@user_errors
+def check_templates_command(folder: Path | None) -> None:
+    """Check the Word templates in FOLDER (default: doc_templates/) for broken tags and unknown
+    variables. Exit 1 when any problem is found."""
+    files = template_files(folder)
+    problems = check_templates(folder)
+    for line in problems:
+        click.echo(line)
+    if problems:
+        click.echo(f"{len(problems)} problem(s) in {len(files)} template(s).", err=True)
+        sys.exit(1)
+    click.echo(f"OK: {len(files)} template(s) checked: {', '.join(p.name for p in files)}")

@@ -174,13 +174,14 @@ def _nc_flow(analysis: Analysis) -> bytes:
 
 def all_charts(analysis: Analysis) -> dict[str, bytes]:
     """Every chart by file stem: ``metric_<id>`` and ``kpi_*``."""
-    charts = {f"metric_{_safe(m.id)}": metric_chart(m) for m in analysis.metrics}
+    charts = {chart_stem(m.id): metric_chart(m) for m in analysis.metrics}
     charts.update(kpi_charts(analysis))
     return charts
 
 
-def _safe(text: str) -> str:
-    return "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in text)
+def chart_stem(metric_id: str) -> str:
+    """File stem of a metric's chart: metric_<id> with unsafe characters replaced."""
+    return "metric_" + "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in metric_id)
 
 
 def write_charts(analysis: Analysis, folder: Path) -> list[Path]:

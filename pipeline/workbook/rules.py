@@ -27,6 +27,11 @@ _NOT_A_DECISION = re.compile(
 )
 
 
+def is_not_a_decision(text: str) -> bool:
+    """True when a 'decision' only notes, discusses or continues as is."""
+    return bool(_NOT_A_DECISION.search(text))
+
+
 def _at(table: Table, record: Record, column: str, code: str, message: str,
         value: object = "") -> Finding:
     col = table.column_index(column)
@@ -186,7 +191,7 @@ def decisions(data: WorkbookData) -> Iterator[Finding]:
                       f"Decision '{rec['Decision ID']}' has no {lacks}; "
                       "every decision needs one accountable owner and a due date.")
         text = rec["Decision"]
-        if isinstance(text, str) and _NOT_A_DECISION.search(text):
+        if isinstance(text, str) and is_not_a_decision(text):
             yield _at(table, rec, "Decision", "not-a-decision",
                       f"'{text[:60]}' records information, not a decision. State what will be "
                       "done, or move it to the minutes as information noted.", text)

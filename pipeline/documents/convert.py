@@ -1,0 +1,76 @@
+"""DOCX → PDF with LibreOffice headless: one soffice start for all documents, an isolated
+profile, a timeout that kills the whole process group, and results checked (soffice exits 0
+even when it could not load a file)."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+from pathlib import Path
+
+from pypdf import PdfReader
+from pypdf.errors import PdfReadError
+
+from ..errors import UserError
+
+CONVERT_TIMEOUT = 300  # seconds for one batch
+INSTALL_HINT = ("install LibreOffice Writer (Debian/Ubuntu: sudo apt-get install "
+                "libreoffice-writer-nogui fonts-crosextra-carlito; or run `make setup`)")
+
+
+class ConversionError(UserError):
+    pass
+
+
+def find_soffice() -> str:
+    for name in ("soffice", "libreoffice"):
+        found = shutil.which(name)
+        if found:
+            return found
+    for path in ("/usr/lib/libreoffice/program/soffice", "/opt/libreoffice/program/soffice",
+                 "/Applications/LibreOffice.app/Contents/MacOS/soffice"):
+        if os.access(path, os.X_OK):
+            return path
+    raise ConversionError(f"LibreOffice is needed to make PDFs but was not found; {INSTALL_HINT}.")
+
+
+def convert_to_pdf(documents: list[Path], outdir: Path, timeout: float = CONVERT_TIMEOUT) -> list[Path]:
+    """Convert ``documents`` into ``outdir``; return the PDFs in the same order."""
+    soffice = find_soffice()
+    with tempfile.TemporaryDirectory(prefix="isms-review-lo-") as profile:
+        command = [soffice, f"-env:UserInstallation={Path(profile).as_uri()}", "--headless",
+                   "--norestore", "--nologo", "--nodefault", "--nolockcheck",
+                   "--convert-to", "pdf", "--outdir", str(outdir), *map(str, documents)]
+        env = {**os.environ, "HOME": profile}
+        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                   start_new_session=True, env=env)
+        try:
+            _, err = process.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.communicate()
+            raise ConversionError(f"LibreOffice did not finish converting {len(documents)} "
+                                  f"document(s) within {timeout:.0f} s; it was stopped. Try "
+                                  "again, or check that no other LibreOffice is hanging.") from None
+        finally:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)  # leave no soffice.bin behind
+    pdfs = []
+    for doc in documents:
+        pdf = outdir / f"{doc.stem}.pdf"
+        if not pdf.is_file():
+            detail = err.decode(errors="replace").strip().splitlines()[-1:] if err else []
+            raise ConversionError(f"{doc.name}: LibreOffice made no PDF"
+                                  f"{' (' + detail[0] + ')' if detail else ''}; open the DOCX in "
+                                  "Word or LibreOffice to check it.")
+        try:
+            if len(PdfReader(pdf).pages) == 0:
+                raise ConversionError(f"{pdf.name}: LibreOffice made an empty PDF.")
+        except PdfReadError as exc:
+            raise ConversionError(f"{pdf.name}: LibreOffice made an unreadable PDF ({exc}).") from None
+        pdfs.append(pdf)
+    return pdfs

@@ -1,0 +1,205 @@
+"""Render Word templates safely.
+
+Templates are user-editable, so they render in Jinja's ImmutableSandboxedEnvironment (no access
+to Python internals), with StrictUndefined (a misspelt variable is an error, not a blank) and
+autoescaping (cell text such as ``<w:p>`` or ``&`` stays literal). The sandbox bounds neither
+time nor memory, so rendering runs in a forked child with an address-space limit and a timeout.
+Cell text is only ever a *value* in the context: ``{{ 7*7 }}`` typed in a cell is printed as is.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import io
+import multiprocessing
+import os
+import resource
+import traceback
+from collections.abc import Callable
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+
+from docx.oxml import OxmlElement
+from docx.shared import Cm, Mm
+from docxtpl import DocxTemplate, InlineImage, RichText
+from jinja2 import StrictUndefined, TemplateError
+from jinja2.exceptions import SecurityError, TemplateSyntaxError, UndefinedError
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+from ..errors import UserError
+from ..files import reproducible_zip
+from .context import ReviewContext, TableData
+from .templates import TABLE_STYLE, packaged_templates
+
+BADGE_COLOURS = {"met": "2E7D32", "near": "B26A00", "missed": "C62828", "info": "1F3864"}
+RENDER_TIMEOUT = 120  # seconds for all templates of one build
+MEMORY_HEADROOM = 1536 * 1024 * 1024  # bytes of address space a render may add
+
+
+class TemplateProblem(UserError):
+    """A template that cannot be rendered: names the file and the tag."""
+
+
+def sandbox() -> ImmutableSandboxedEnvironment:
+    return ImmutableSandboxedEnvironment(autoescape=True, undefined=StrictUndefined)
+
+
+def resolve_template(name: str, user_dir: Path | None = None) -> Path:
+    """The override chain: the user's template folder first, then doc_templates/."""
+    for folder in (user_dir, packaged_templates()):
+        if folder is not None and (folder / f"{name}.docx").is_file():
+            return folder / f"{name}.docx"
+    where = f"{user_dir} or {packaged_templates()}" if user_dir else str(packaged_templates())
+    raise TemplateProblem(f"{name}.docx: template not found in {where}; restore it from "
+                          "doc_templates/ or remove --templates.")
+
+
+def explain(template: Path, exc: BaseException) -> str:
+    """One line naming the template and the tag at fault."""
+    if isinstance(exc, TemplateSyntaxError):
+        return (f"{template.name}: broken tag near line {exc.lineno} ({exc.message}); retype the "
+                "tag in one go, e.g. {{ doc.review_id }} or {% for x in items %}.")
+    if isinstance(exc, SecurityError):
+        return f"{template.name}: the template tried something unsafe ({exc}); remove that tag."
+    if isinstance(exc, UndefinedError):
+        return (f"{template.name}: unknown variable or attribute ({exc.message}); see "
+                "docs/templates.md for the variables templates can use.")
+    if isinstance(exc, MemoryError):
+        return f"{template.name}: the template builds too much text (memory limit reached)."
+    if isinstance(exc, OverflowError):
+        return f"{template.name}: a loop in the template is too long ({exc})."
+    if isinstance(exc, TemplateError):
+        return f"{template.name}: template error ({exc})."
+    return f"{template.name}: could not be rendered ({type(exc).__name__}: {exc})."
+
+
+# ------------------------------------------------------------------ context → docxtpl values
+
+
+def _table_doc(tpl: DocxTemplate, data: TableData) -> Any:
+    sub = tpl.new_subdoc()
+    table = sub.add_table(rows=1, cols=len(data.headers))
+    try:
+        table.style = sub.styles[TABLE_STYLE]
+    except KeyError:  # a user's template without our table style: fall back to Word's grid
+        table.style = sub.styles["Table Grid"] if "Table Grid" in [s.name for s in sub.styles] else None
+    header = table.rows[0]
+    flag = OxmlElement("w:tblHeader")  # repeat the heading row on every page
+    header._tr.get_or_add_trPr().append(flag)
+    for cell, text in zip(header.cells, data.headers, strict=True):
+        cell.text = text
+    for row in data.rows:
+        for cell, text in zip(table.add_row().cells, row, strict=False):
+            cell.text = text
+    _fit_columns(table, data)
+    return sub
+
+
+def _fit_columns(table: Any, data: TableData, total_cm: float = 17.0) -> None:
+    """Share the text width by how much each column holds (long text gets more room)."""
+    weights = []
+    for i, heading in enumerate(data.headers):
+        cells = [row[i] for row in data.rows if i < len(row)]
+        longest_word = max((len(w) for c in [heading, *cells] for w in c.split()), default=4)
+        average = sum(len(c) for c in cells) / len(cells) if cells else len(heading)
+        weights.append(max(min(average, 40.0), longest_word * 1.15 + 2, 4.0))
+    table.autofit = False
+    for column, weight in zip(table.columns, weights, strict=True):
+        width = Cm(total_cm * weight / sum(weights))
+        column.width = width
+        for cell in column.cells:
+            cell.width = width
+
+
+def prepare(tpl: DocxTemplate, ctx: ReviewContext, charts: dict[str, bytes]) -> dict[str, Any]:
+    """Bind tables, charts and coloured badges to this template; return the render context."""
+    ctx = dataclasses.replace(ctx)
+    for section in ctx.sections:
+        section.table.doc = _table_doc(tpl, section.table) if section.table.headers else ""
+        kept = []
+        for chart in section.charts:
+            png = charts.get(chart.name)
+            if png:
+                chart.image = InlineImage(tpl, io.BytesIO(png), width=Mm(160))
+                kept.append(chart)
+        section.charts = kept
+    for extract in ctx.appendix:
+        extract.table.doc = _table_doc(tpl, extract.table) if extract.table.headers else ""
+    for kpi in ctx.kpis:
+        kpi.badge = RichText(kpi.status.upper(), color=BADGE_COLOURS.get(kpi.status, "000000"),
+                             bold=True)
+    return {f.name: getattr(ctx, f.name) for f in dataclasses.fields(ctx)}
+
+
+def render_one(template: Path, ctx: ReviewContext, charts: dict[str, bytes],
+               title: str, when: dt.datetime) -> bytes:
+    tpl = DocxTemplate(template)
+    tpl.render(prepare(tpl, ctx, charts), jinja_env=sandbox(), autoescape=True)
+    core = tpl.docx.core_properties  # set after render: docxtpl escapes properties twice
+    core.title = title
+    core.author = core.last_modified_by = ctx.doc.owner or "isms-review"
+    core.subject = f"{ctx.doc.review_id} · {ctx.doc.classification}"
+    core.created = core.modified = when
+    core.revision = 1
+    buffer = io.BytesIO()
+    tpl.save(buffer)
+    return reproducible_zip(buffer.getvalue(), when)
+
+
+# --------------------------------------------------------------- bounded child-process render
+
+Job = tuple[Path, Path, str]  # template, output docx, document title
+
+
+def _child(jobs: list[Job], ctx: ReviewContext, charts: dict[str, bytes], when: dt.datetime,
+           conn: Connection) -> None:
+    try:
+        _limit_memory()
+        for template, out, title in jobs:
+            try:
+                out.write_bytes(render_one(template, ctx, charts, title, when))
+            except BaseException as exc:
+                conn.send(("error", explain(template, exc)))
+                return
+        conn.send(("ok", ""))
+    except BaseException:
+        conn.send(("error", "renderer failed: " + traceback.format_exc(limit=3)))
+    finally:
+        conn.close()
+
+
+def _limit_memory() -> None:
+    try:
+        with open("/proc/self/statm") as fh:
+            used = int(fh.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError):
+        used = 0
+    limit = used + MEMORY_HEADROOM
+    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+
+def render_documents(jobs: list[Job], ctx: ReviewContext, charts: dict[str, bytes],
+                     when: dt.datetime, timeout: float = RENDER_TIMEOUT,
+                     runner: Callable[..., None] = _child) -> None:
+    """Render every job in one forked child bounded in memory and time; raise
+    :class:`TemplateProblem` with the template and tag when one fails."""
+    context = multiprocessing.get_context("fork")
+    parent, child = context.Pipe(duplex=False)
+    process = context.Process(target=runner, args=(jobs, ctx, charts, when, child), daemon=True)
+    process.start()
+    child.close()
+    if not parent.poll(timeout):
+        process.kill()
+        process.join()
+        names = ", ".join(t.name for t, _, _ in jobs)
+        raise TemplateProblem(f"{names}: rendering took longer than {timeout:.0f} s (a template "
+                              "loop that never ends?); the render was stopped.")
+    try:
+        status, message = parent.recv()
+    except EOFError:
+        status, message = "error", "the renderer stopped unexpectedly (memory limit?)"
+    process.join(10)
+    if status != "ok":
+        raise TemplateProblem(message)
