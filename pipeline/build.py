@@ -7,7 +7,6 @@ failure leaves nothing half-written behind.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import os
 import re

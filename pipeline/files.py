@@ -44,9 +44,30 @@ _CORE_DATES = re.compile(
 )
 
 
-def reproducible_zip(data: bytes, when: dt.datetime) -> bytes:
+def core_properties_xml(title: str, author: str, subject: str, when: dt.datetime) -> bytes:
+    """A complete docProps/core.xml, independent of what the writing library put there."""
+    from xml.sax.saxutils import escape
+
+    stamp = when.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        '<cp:coreProperties xmlns:cp="http://schemas.openxmlformats.org/package/2006/metadata/'
+        'core-properties" xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:dcterms='
+        '"http://purl.org/dc/terms/" xmlns:dcmitype="http://purl.org/dc/dcmitype/" '
+        'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">'
+        f"<dc:title>{escape(title)}</dc:title><dc:subject>{escape(subject)}</dc:subject>"
+        f"<dc:creator>{escape(author)}</dc:creator><cp:lastModifiedBy>{escape(author)}"
+        "</cp:lastModifiedBy><cp:revision>1</cp:revision>"
+        f'<dcterms:created xsi:type="dcterms:W3CDTF">{stamp}</dcterms:created>'
+        f'<dcterms:modified xsi:type="dcterms:W3CDTF">{stamp}</dcterms:modified>'
+        "</cp:coreProperties>"
+    ).encode()
+
+
+def reproducible_zip(data: bytes, when: dt.datetime, core_xml: bytes | None = None) -> bytes:
     """Rewrite an OOXML zip with fixed member timestamps and fixed document dates, keeping
-    member order, so identical content gives identical bytes."""
+    member order, so identical content gives identical bytes. ``core_xml`` replaces the
+    document properties part whole."""
     stamp = when.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
     date_time = max(when, dt.datetime(1980, 1, 1)).timetuple()[:6]
     out = io.BytesIO()
@@ -56,7 +77,7 @@ def reproducible_zip(data: bytes, when: dt.datetime) -> bytes:
         for info in src.infolist():
             body = src.read(info)
             if info.filename == "docProps/core.xml":
-                body = _CORE_DATES.sub(rb"\g<1>" + stamp + rb"\g<2>", body)
+                body = core_xml or _CORE_DATES.sub(rb"\g<1>" + stamp + rb"\g<2>", body)
             member = zipfile.ZipInfo(info.filename, date_time=date_time)
             member.compress_type = zipfile.ZIP_DEFLATED
             member.external_attr = 0o644 << 16

@@ -22,6 +22,10 @@ INSTALL_HINT = ("install LibreOffice Writer (Debian/Ubuntu: sudo apt-get install
                 "libreoffice-writer-nogui fonts-crosextra-carlito; or run `make setup`)")
 
 
+SOFFICE_PATHS = ("/usr/lib/libreoffice/program/soffice", "/opt/libreoffice/program/soffice",
+                 "/Applications/LibreOffice.app/Contents/MacOS/soffice")
+
+
 class ConversionError(UserError):
     pass
 
@@ -31,8 +35,7 @@ def find_soffice() -> str:
         found = shutil.which(name)
         if found:
             return found
-    for path in ("/usr/lib/libreoffice/program/soffice", "/opt/libreoffice/program/soffice",
-                 "/Applications/LibreOffice.app/Contents/MacOS/soffice"):
+    for path in SOFFICE_PATHS:
         if os.access(path, os.X_OK):
             return path
     raise ConversionError(f"LibreOffice is needed to make PDFs but was not found; {INSTALL_HINT}.")

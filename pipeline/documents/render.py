@@ -29,7 +29,7 @@ from jinja2.exceptions import SecurityError, TemplateSyntaxError, UndefinedError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from ..errors import UserError
-from ..files import reproducible_zip
+from ..files import core_properties_xml, reproducible_zip
 from .context import ReviewContext, TableData
 from .templates import TABLE_STYLE, packaged_templates
 
@@ -137,15 +137,13 @@ def render_one(template: Path, ctx: ReviewContext, charts: dict[str, bytes],
                title: str, when: dt.datetime) -> bytes:
     tpl = DocxTemplate(template)
     tpl.render(prepare(tpl, ctx, charts), jinja_env=sandbox(), autoescape=True)
-    core = tpl.docx.core_properties  # set after render: docxtpl escapes properties twice
-    core.title = title
-    core.author = core.last_modified_by = ctx.doc.owner or "isms-review"
-    core.subject = f"{ctx.doc.review_id} · {ctx.doc.classification}"
-    core.created = core.modified = when
-    core.revision = 1
     buffer = io.BytesIO()
     tpl.save(buffer)
-    return reproducible_zip(buffer.getvalue(), when)
+    # properties written whole, after render: docxtpl escapes them twice, and what python-docx
+    # leaves there depends on import order
+    core = core_properties_xml(title, ctx.doc.owner or "isms-review",
+                               f"{ctx.doc.review_id} · {ctx.doc.classification}", when)
+    return reproducible_zip(buffer.getvalue(), when, core)
 
 
 # --------------------------------------------------------------- bounded child-process render

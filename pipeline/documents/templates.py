@@ -25,7 +25,7 @@ from docx.shared import Cm, Pt, RGBColor
 from docx.table import Table
 from docx.text.paragraph import Paragraph
 
-from ..files import atomic_write_bytes, reproducible_zip
+from ..files import atomic_write_bytes, core_properties_xml, reproducible_zip
 
 TABLE_STYLE = "ISMS Table"
 TEMPLATE_NAMES = ("agenda", "pre_read", "minutes")
@@ -308,15 +308,11 @@ def default_template(name: str) -> bytes:
     _styles(doc)
     _page_setup(doc)
     BUILDERS[name](doc)
-    core = doc.core_properties
-    core.author = core.last_modified_by = "isms-review"
-    core.title = f"Management review {name.replace('_', '-')} template"
-    stamp = TEMPLATE_DATE
-    core.created = core.modified = stamp
-    core.revision = 1
     buffer = io.BytesIO()
     doc.save(buffer)
-    return reproducible_zip(buffer.getvalue(), stamp)
+    title = f"Management review {name.replace('_', '-')} template"
+    core = core_properties_xml(title, "isms-review", "ISO/IEC 27001 clause 9.3", TEMPLATE_DATE)
+    return reproducible_zip(buffer.getvalue(), TEMPLATE_DATE, core)
 
 
 def write_default_templates(folder: Path) -> list[Path]:
