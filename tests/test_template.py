@@ -119,3 +119,12 @@ def test_every_command_has_help() -> None:
         code, out, _ = run_cli(name, "--help")
         assert code == 0 and len(out) > 80, name
         assert main.get_command(None, name).help, name  # type: ignore[arg-type, union-attr]
+
+
+def test_template_guide_is_generated_from_the_context_model() -> None:
+    from pipeline.docs import template_guide
+
+    guide = (ROOT / "docs" / "templates.md").read_text("utf-8")
+    assert guide.strip() == template_guide().strip(), "run `python -m pipeline.docs README.md`"
+    for name in ("doc", "meeting", "sections", "kpis", "decisions", "badge"):
+        assert f"`{name}`" in guide
