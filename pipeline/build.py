@@ -89,9 +89,9 @@ def safe_name(text: str) -> str:
 
 def build(workbook: Path, evidence: Path | None, out: Path, stage: Stage = "pre-read",
           templates: Path | None = None, minutes: int = 90,
-          progress: Progress = lambda _: None) -> BuildResult:
+          progress: Progress = lambda _: None, previous: Path | None = None) -> BuildResult:
     progress("validating the workbook")
-    validation = validate_workbook(workbook, evidence)
+    validation = validate_workbook(workbook, evidence, previous=previous)
     if not validation.report.ok:
         raise BuildRefused(f"{workbook}: the workbook has errors; fix them and build again.",
                            validation.report)
@@ -102,7 +102,7 @@ def build(workbook: Path, evidence: Path | None, out: Path, stage: Stage = "pre-
             raise BuildRefused(f"{workbook}: final minutes refused; fix the findings above.",
                                Report(str(workbook), problems))
     progress("analysing")
-    analysis = analyse(data)
+    analysis = analyse(data, changes=validation.changes)
     charts = all_charts(analysis)
     when = source_date()  # now, or SOURCE_DATE_EPOCH for byte-identical rebuilds
     lead = data.review.get("Pre-read lead (business days)")

@@ -21,9 +21,11 @@ from .console import console, print_analysis, print_report
 from .documents.check import check_templates, template_files
 from .errors import UserError
 from .example import write_example
+from .files import source_date
+from .loop import NextReview, roll_forward
 from .workbook.annotate import annotate
 from .workbook.template import build_workbook, write_workbook
-from .workbook.validate import validate_workbook
+from .workbook.validate import read_data, validate_workbook
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -86,13 +88,14 @@ def new_workbook(path: Path, force: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.option("--annotate", "annotate_to", type=PathArg,
               help="Write a copy of the workbook with each problem cell highlighted.")
+@click.option("--previous", type=PathArg, help="The previous review's workbook: check nothing vanished.")
 @user_errors
 def validate(workbook: Path, evidence: Path | None, as_json: bool,
-             annotate_to: Path | None) -> None:
+             annotate_to: Path | None, previous: Path | None) -> None:
     """Check WORKBOOK against the workbook contract. Exit 0 when there are no errors."""
     if evidence is not None and not evidence.is_dir():
         raise UserError(f"{evidence}: the evidence folder does not exist.")
-    result = validate_workbook(workbook, evidence)
+    result = validate_workbook(workbook, evidence, previous=previous)
     report = result.report
     if annotate_to is not None:
         marked = annotate(workbook, report, annotate_to)
@@ -117,16 +120,18 @@ def example(folder: Path) -> None:
 @click.argument("workbook", type=PathArg)
 @click.option("--json", "as_json", is_flag=True, help="Print the whole analysis as JSON.")
 @click.option("--charts", "charts_dir", type=DirArg, help="Write the trend and KPI charts (PNG) here.")
+@click.option("--previous", type=PathArg, help="The previous review's workbook: add what changed.")
 @user_errors
-def analyse_command(workbook: Path, as_json: bool, charts_dir: Path | None) -> None:
+def analyse_command(workbook: Path, as_json: bool, charts_dir: Path | None,
+                    previous: Path | None) -> None:
     """Trends, KPIs and the decisions requested of management. An invalid workbook is
     reported, not analysed (exit 1)."""
-    result = validate_workbook(workbook)
+    result = validate_workbook(workbook, previous=previous)
     if not result.report.ok:
         print_report(result.report, console(stderr=as_json))
         click.echo(f"error: {workbook}: fix the errors above, then run analyse again.", err=True)
         sys.exit(1)
-    analysis = run_analysis(result.data)
+    analysis = run_analysis(result.data, changes=result.changes)
     if charts_dir is not None:
         written = write_charts(analysis, charts_dir)
         click.echo(f"wrote {len(written)} chart(s) to {charts_dir}", err=as_json)
@@ -145,9 +150,11 @@ def analyse_command(workbook: Path, as_json: bool, charts_dir: Path | None) -> N
 @click.option("--templates", type=DirArg, help="Your template folder (checked before doc_templates/).")
 @click.option("--minutes", type=click.IntRange(30, 480), default=90, show_default=True,
               help="Length of the meeting for the agenda timings.")
+@click.option("--previous", type=PathArg,
+              help="The previous review's workbook: check nothing vanished; the pre-read shows changes.")
 @user_errors
 def build_command(workbook: Path, evidence: Path, out: Path, stage: str, templates: Path | None,
-                  minutes: int) -> None:
+                  minutes: int, previous: Path | None) -> None:
     """Validate, analyse and write the review's Word documents and PDFs to OUT/<Review ID>/."""
     if not evidence.is_dir():
         raise UserError(f"{evidence}: the evidence folder does not exist.")
@@ -156,10 +163,11 @@ def build_command(workbook: Path, evidence: Path, out: Path, stage: str, templat
         if err.is_terminal:
             with err.status("building") as status:
                 result = run_build(workbook, evidence, out, stage, templates, minutes,  # type: ignore[arg-type]
-                                   progress=lambda step: status.update(step))
+                                   progress=lambda step: status.update(step), previous=previous)
         else:
             result = run_build(workbook, evidence, out, stage, templates, minutes,  # type: ignore[arg-type]
-                               progress=lambda step: click.echo(f"[build] {step}", err=True))
+                               progress=lambda step: click.echo(f"[build] {step}", err=True),
+                               previous=previous)
     except BuildRefused as refused:
         print_report(refused.report, err)
         raise
@@ -183,3 +191,36 @@ def check_templates_command(folder: Path | None) -> None:
         click.echo(f"{len(problems)} problem(s) in {len(files)} template(s).", err=True)
         sys.exit(1)
     click.echo(f"OK: {len(files)} template(s) checked: {', '.join(p.name for p in files)}")
+
+
+DateArg = click.DateTime(formats=["%Y-%m-%d"])
+
+
+@main.command("next")
+@click.argument("previous", type=PathArg)
+@click.option("--out", "out", type=PathArg, required=True, help="The new workbook (.xlsx).")
+@click.option("--review-id", help="ID of the new review (default: the next after the previous).")
+@click.option("--period-start", type=DateArg, help="YYYY-MM-DD (default: day after the previous period).")
+@click.option("--period-end", type=DateArg, help="YYYY-MM-DD (default: a period of the same length).")
+@click.option("--cutoff", type=DateArg, help="YYYY-MM-DD (default: as far before the meeting as last time).")
+@click.option("--meeting", type=DateArg, help="YYYY-MM-DD (default: the previous 'Next review date').")
+@click.option("--force", is_flag=True, help="Replace OUT if it exists.")
+@user_errors
+def next_command(previous: Path, out: Path, review_id: str | None, period_start: Any,
+                 period_end: Any, cutoff: Any, meeting: Any, force: bool) -> None:
+    """Create the next review's workbook from PREVIOUS: decisions and open actions carried into
+    'a Previous actions', open nonconformities, risks and metric history kept."""
+    if out.exists() and not force:
+        raise UserError(f"{out}: already exists; choose another name or add --force.")
+    if out.suffix.lower() != ".xlsx":
+        raise UserError(f"{out}: the workbook name must end in .xlsx.")
+    if out.resolve() == previous.resolve():
+        raise UserError(f"{out}: must be a new file; the previous workbook is never changed.")
+    data = read_data(previous)
+    options = NextReview(review_id, *(d.date() if d else None
+                                      for d in (period_start, period_end, cutoff, meeting)))
+    review, rows = roll_forward(data, options)
+    write_workbook(out, build_workbook(review=review, rows=rows), source_date())
+    click.echo(f"wrote {out} for review {review['Review ID']}: {len(rows['a Previous actions'])} "
+               "action(s) carried; fill in the emptied inputs, then run isms-review validate "
+               f"{out} --previous {previous}")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from ..workbook.model import WorkbookData
 from ..workbook.periods import Granularity, Period, spanning
@@ -22,6 +22,9 @@ from .nonconformities import NonconformitiesResult, analyse_nonconformities
 from .objectives import ObjectivesResult, analyse_objectives
 from .risks import RisksResult, analyse_risks
 from .settings import DEFAULT_SETTINGS, AnalysisSettings
+
+if TYPE_CHECKING:
+    from ..loop.compare import ReviewChanges
 
 Coverage = Literal["content", "nothing-to-report", "missing"]
 
@@ -57,6 +60,7 @@ class Analysis:
     decisions_requested: list[DecisionRequest]
     limitations: dict[str, list[str]]
     settings: AnalysisSettings = field(default_factory=AnalysisSettings)
+    changes: ReviewChanges | None = None
 
     def metric(self, metric_id: str) -> MetricResult:
         return next(m for m in self.metrics if m.id == metric_id)
@@ -130,8 +134,10 @@ def decisions_requested(actions: ActionsResult, risks: RisksResult,
     return requests
 
 
-def analyse(data: WorkbookData, settings: AnalysisSettings = DEFAULT_SETTINGS) -> Analysis:
-    """Analyse a workbook that validated without errors."""
+def analyse(data: WorkbookData, settings: AnalysisSettings = DEFAULT_SETTINGS,
+            changes: ReviewChanges | None = None) -> Analysis:
+    """Analyse a workbook that validated without errors (``changes``: the comparison with the
+    previous review, when there is one)."""
     review = data.review
     cutoff = data.cutoff or dt.date.today()
     scope = Scope(review.get("Period start") or cutoff, review.get("Period end") or cutoff, cutoff)
@@ -163,7 +169,7 @@ def analyse(data: WorkbookData, settings: AnalysisSettings = DEFAULT_SETTINGS) -
         feedback=analyse_feedback(table("e"), contract.input_sheet("e"), scope),
         risks=risks, improvements=improvements,
         decisions_requested=decisions_requested(actions, risks, improvements),
-        limitations={}, settings=settings,
+        limitations={}, settings=settings, changes=changes,
     )
     result.limitations = limitations(data, result, scope, settings)
     return result

@@ -180,6 +180,15 @@ class Appendix:
 
 
 @dataclass
+class Changes:
+    previous_review: str = h("Review ID of the previous review.", "MR-2026-H2")
+    actions: list[str] = h("Its decisions and open actions and where they stand now.")
+    missing: list[str] = h("Decisions or actions that vanished (should be empty).")
+    risks: list[str] = h("Risks new, removed or changed in level since then.")
+    metrics: list[str] = h("Metric definitions or targets changed since then.")
+
+
+@dataclass
 class ReviewContext:
     doc: DocControl = h("Document control.")
     meeting: Meeting = h("Meeting logistics.")
@@ -196,6 +205,7 @@ class ReviewContext:
     approved_by: str = h("Who approved the final minutes (blank before).")
     approved_on: str = h("When (blank before).")
     final: bool = h("True for the final minutes, False for the pre-meeting form.")
+    changes: Changes | None = h("Changes since the last review (None unless built with --previous).")
 
 
 # ------------------------------------------------------------------------------ building
@@ -275,8 +285,25 @@ def build_context(data: WorkbookData, analysis: Analysis, *, final: bool = False
         decisions=decisions, information_noted=noted,
         approved_by=clean(review.get("Approved by")) if final else "",
         approved_on=long_date(review.get("Approved on")) if final else "",
-        final=final,
+        final=final, changes=_changes(data, analysis),
     )
+
+
+def _changes(data: WorkbookData, analysis: Analysis) -> Changes | None:
+    ch = analysis.changes
+    if ch is None:
+        return None
+    status = {clean(r["Action ID"]): clean(r["Status"]) for r in data.tables["a Previous actions"].records}
+    actions = [f"{i} (decided at {ch.previous_review_id}): {status.get(i, 'missing')}"
+               for i in ch.carried_decisions]
+    actions += [f"{i} (open at {ch.previous_review_id}): {status.get(i, 'missing')}"
+                for i in ch.carried_actions]
+    risks = [f"New: {', '.join(ch.risks_new)}"] if ch.risks_new else []
+    risks += [f"Removed: {', '.join(ch.risks_removed)}"] if ch.risks_removed else []
+    risks += [f"{c.id}: {c.before_level} ({c.before_score}) → {c.after_level} ({c.after_score})"
+              for c in ch.risks_changed]
+    metrics = [f"{m.id} {m.field}: {clean(m.before)} → {clean(m.after)}" for m in ch.metrics_changed]
+    return Changes(ch.previous_review_id, actions, list(ch.missing), risks, metrics)
 
 
 def _evidence_by_input(data: WorkbookData) -> dict[str, list[str]]:

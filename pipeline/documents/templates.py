@@ -192,6 +192,18 @@ def _pre_read(doc: DocumentObject) -> None:
     _table(doc, ["Input", "Ref", "Request"],
            ["{{ d.clause }}", "{{ d.source_id }}", "{{ d.request }}"], "d in decisions_requested",
            [2.2, 2.6, 12.2])
+    _p(doc, "{%p if changes %}")
+    _p(doc, "Changes since the last review ({{ changes.previous_review }})", "Heading 1")
+    for title, name in (("Decisions and actions carried forward", "actions"),
+                        ("Missing since the last review", "missing"),
+                        ("Risks", "risks"), ("Metric definitions and targets", "metrics")):
+        _p(doc, "{%p if changes." + name + " %}")
+        _p(doc, title, "Heading 3")
+        _p(doc, "{%p for line in changes." + name + " %}")
+        _p(doc, "{{ line }}", "List Bullet")
+        _p(doc, "{%p endfor %}")
+        _p(doc, "{%p endif %}")
+    _p(doc, "{%p endif %}")
     _p(doc, "{%p for s in sections %}")
     _p(doc, "{{ s.clause }} {{ s.title }}", "Heading 1")
     _p(doc, "{{ s.period }}", italic=True)

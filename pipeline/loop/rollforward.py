@@ -1,0 +1,131 @@
+"""`isms-review next`: the next review's workbook, made from the last one.
+
+The results of review N are the first input of review N+1: every decision becomes an action,
+every action still open is carried (its carry-forward count +1), open nonconformities, the risk
+register and the metric history (last 8 periods) come along; the other inputs start empty with
+their guidance; attendance is reset.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from ..workbook.model import Record, WorkbookData
+from ..workbook.periods import Period
+from ..workbook.rules import is_not_a_decision
+from ..workbook.signals import OPEN_ACTION
+
+METRIC_HISTORY = 8  # periods of each metric kept in the next workbook
+CARRIED = ("a Previous actions", "d1 Nonconformities", "d2 Metrics", "f Risks", "Attendees")
+
+
+@dataclass(frozen=True)
+class NextReview:
+    review_id: str | None = None
+    period_start: dt.date | None = None
+    period_end: dt.date | None = None
+    cutoff: dt.date | None = None
+    meeting: dt.date | None = None
+
+
+def next_review_id(previous: str) -> str:
+    """MR-2026-H2 → MR-2027-H1, MR-2026-Q4 → MR-2027-Q1, MR-2026 → MR-2027, R7 → R8."""
+    if m := re.search(r"(\d{4})([-_ ]?)([HQ])([1-4])$", previous, re.I):
+        year, sep, kind, n = int(m.group(1)), m.group(2), m.group(3), int(m.group(4))
+        last = 2 if kind.upper() == "H" else 4
+        year, n = (year + 1, 1) if n >= last else (year, n + 1)
+        return f"{previous[:m.start()]}{year}{sep}{kind}{n}"
+    if m := re.search(r"(\d+)$", previous):
+        digits = m.group(1)
+        return f"{previous[:m.start()]}{int(digits) + 1:0{len(digits)}d}"
+    return f"{previous}-next"
+
+
+def _add_months(day: dt.date, months: int) -> dt.date:
+    month = day.month - 1 + months
+    year, month = day.year + month // 12, month % 12 + 1
+    return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def _months_between(start: dt.date, end: dt.date) -> int:
+    after = end + dt.timedelta(days=1)
+    return max(1, (after.year - start.year) * 12 + after.month - start.month)
+
+
+def rolled_review(previous: dict[str, Any], options: NextReview) -> dict[str, Any]:
+    review = {k: v for k, v in previous.items() if v is not None}
+    for cleared in ("Approved by", "Approved on", "Next review date"):
+        review.pop(cleared, None)
+    old_start, old_end = previous.get("Period start"), previous.get("Period end")
+    start = options.period_start or (old_end + dt.timedelta(days=1) if old_end else None)
+    end = options.period_end
+    if end is None and start and old_start and old_end:
+        end = _add_months(start, _months_between(old_start, old_end)) - dt.timedelta(days=1)
+    meeting = options.meeting or previous.get("Next review date")
+    old_meeting, old_cutoff = previous.get("Meeting date"), previous.get("Data cut-off")
+    if meeting is None and end and old_meeting and old_end:
+        meeting = end + (old_meeting - old_end)
+    cutoff = options.cutoff
+    if cutoff is None and meeting and old_meeting and old_cutoff:
+        cutoff = meeting - (old_meeting - old_cutoff)
+    review.update({
+        "Review ID": options.review_id or next_review_id(str(previous.get("Review ID") or "MR")),
+        "Period start": start, "Period end": end, "Data cut-off": cutoff,
+        "Meeting date": meeting, "Version": "1.0",
+    })
+    return review
+
+
+def _values(rec: Record) -> dict[str, Any]:
+    return dict(rec.values)
+
+
+def carried_actions(data: WorkbookData) -> list[dict[str, Any]]:
+    """Decisions of the previous review as new actions, then its actions still open."""
+    review_id = str(data.review.get("Review ID") or "")
+    rows: list[dict[str, Any]] = []
+    for rec in data.tables["Decisions"].records:
+        if is_not_a_decision(str(rec["Decision"] or "")):
+            continue
+        evidence = rec["Closure evidence"]
+        rows.append({"Action ID": rec["Decision ID"], "Action": rec["Decision"],
+                     "Source review": review_id, "Owner": rec["Owner"], "Due date": rec["Due date"],
+                     "Status": "Open", "Carry-forward count": 0,
+                     "Comment": f"Closure evidence expected: {evidence}" if evidence else None})
+    for rec in data.tables["a Previous actions"].records:
+        if rec["Status"] in OPEN_ACTION:
+            row = _values(rec)
+            row["Carry-forward count"] = int(rec["Carry-forward count"] or 0) + 1
+            rows.append(row)
+    return rows
+
+
+def carried_metrics(data: WorkbookData) -> list[dict[str, Any]]:
+    by_metric: dict[str, list[Record]] = {}
+    for rec in data.tables["d2 Metrics"].records:
+        if isinstance(rec["Period"], Period):
+            by_metric.setdefault(str(rec["Metric ID"]), []).append(rec)
+    rows = []
+    for records in by_metric.values():
+        latest = sorted(records, key=lambda r: r["Period"])[-METRIC_HISTORY:]
+        rows += [_values(r) for r in latest]
+    return rows
+
+
+def roll_forward(data: WorkbookData, options: NextReview = NextReview()) -> tuple[
+        dict[str, Any], dict[str, list[dict[str, Any]]]]:
+    """(review fields, register rows) of the next review's workbook."""
+    rows: dict[str, list[dict[str, Any]]] = {
+        "a Previous actions": carried_actions(data),
+        "d1 Nonconformities": [_values(r) for r in data.tables["d1 Nonconformities"].records
+                               if r["Status"] != "Closed"],
+        "d2 Metrics": carried_metrics(data),
+        "f Risks": [_values(r) for r in data.tables["f Risks"].records],
+        "Attendees": [{**_values(r), "Attendance": "Invited"}
+                      for r in data.tables["Attendees"].records],
+    }
+    return rolled_review(data.review, options), rows
