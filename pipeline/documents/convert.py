@@ -42,7 +42,18 @@ def find_soffice() -> str:
 
 
 def convert_to_pdf(documents: list[Path], outdir: Path, timeout: float = CONVERT_TIMEOUT) -> list[Path]:
-    """Convert ``documents`` into ``outdir``; return the PDFs in the same order."""
+    """Convert ``documents`` into ``outdir``; return the PDFs in the same order, or raise
+    :class:`ConversionError` naming the first document that failed."""
+    results = convert_batch(documents, outdir, timeout)
+    for doc in documents:
+        if isinstance(results[doc], str):
+            raise ConversionError(f"{doc.name}: {results[doc]}")
+    return [results[doc] for doc in documents]  # type: ignore[misc]
+
+
+def convert_batch(documents: list[Path], outdir: Path,
+                  timeout: float = CONVERT_TIMEOUT) -> dict[Path, Path | str]:
+    """One LibreOffice run for all ``documents``: each → its PDF, or why there is none."""
     soffice = find_soffice()
     with tempfile.TemporaryDirectory(prefix="isms-review-lo-") as profile:
         command = [soffice, f"-env:UserInstallation={Path(profile).as_uri()}", "--headless",
@@ -62,18 +73,20 @@ def convert_to_pdf(documents: list[Path], outdir: Path, timeout: float = CONVERT
         finally:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(process.pid, signal.SIGKILL)  # leave no soffice.bin behind
-    pdfs = []
+    detail = err.decode(errors="replace").strip().splitlines()[-1:] if err else []
+    results: dict[Path, Path | str] = {}
     for doc in documents:
         pdf = outdir / f"{doc.stem}.pdf"
         if not pdf.is_file():
-            detail = err.decode(errors="replace").strip().splitlines()[-1:] if err else []
-            raise ConversionError(f"{doc.name}: LibreOffice made no PDF"
-                                  f"{' (' + detail[0] + ')' if detail else ''}; open the DOCX in "
-                                  "Word or LibreOffice to check it.")
+            results[doc] = ("LibreOffice made no PDF" + (f" ({detail[0]})" if detail else "")
+                            + "; open the file in Word or LibreOffice to check it")
+            continue
         try:
             if len(PdfReader(pdf).pages) == 0:
-                raise ConversionError(f"{pdf.name}: LibreOffice made an empty PDF.")
+                results[doc] = "LibreOffice made an empty PDF"
+                continue
         except PdfReadError as exc:
-            raise ConversionError(f"{pdf.name}: LibreOffice made an unreadable PDF ({exc}).") from None
-        pdfs.append(pdf)
-    return pdfs
+            results[doc] = f"LibreOffice made an unreadable PDF ({exc})"
+            continue
+        results[doc] = pdf
+    return results
