@@ -62,6 +62,7 @@ class Part:
     source: Source | None = None
     start: int = 0
     outline: list[tuple[str, int, list[Any]]] = field(default_factory=list)
+    drawn: pages.Drawn | None = None
 
 
 @dataclass
@@ -74,8 +75,7 @@ class BundleResult:
     sha256: str
 
 
-def _open_drawn(drawn: pages.Drawn) -> pikepdf.Pdf:
-    return pikepdf.open(io.BytesIO(drawn.pdf))
+_EMPTY = pikepdf.new()
 
 
 # ------------------------------------------------------------------------ source outlines
@@ -156,8 +156,9 @@ def _link_targets(pdf: pikepdf.Pdf) -> list[list[int | None]]:
 # --------------------------------------------------------------------------------- layout
 
 
-def _body(data: WorkbookData, documents: dict[str, Path], sources: list[Source],
-          when: dt.datetime) -> list[Part]:
+def _body(documents: dict[str, Path], sources: list[Source], canvas: pages.Canvas) -> list[Part]:
+    """Meeting documents, then evidence by input in clause order (separator pages, placeholders
+    and image pages drawn on ``canvas``; their PDFs filled in by :func:`_cut`)."""
     parts: list[Part] = []
     for name, title in DOCUMENTS:
         path = documents.get(name)
@@ -171,31 +172,36 @@ def _body(data: WorkbookData, documents: dict[str, Path], sources: list[Source],
             continue
         lines = [f"{', '.join(s.ids)}  {s.title}" for s in own]
         lines += [f"{', '.join(s.ids)}  {s.title} (filed under {CLAUSES[s.group]})" for s in cited]
-        sep = pages.separator(f"{CLAUSES[ref]} {GROUP_TITLES[ref]}",
-                              f"Evidence for input {ref}: {len(own) + len(cited)} document(s).",
-                              lines, when)
-        parts.append(Part(f"sep:{ref}", f"{CLAUSES[ref]} {GROUP_TITLES[ref]}", _open_drawn(sep),
-                          "evidence"))
+        sep = canvas.separator(f"{CLAUSES[ref]} {GROUP_TITLES[ref]}",
+                               f"Evidence for input {ref}: {len(own) + len(cited)} document(s).", lines)
+        parts.append(Part(f"sep:{ref}", f"{CLAUSES[ref]} {GROUP_TITLES[ref]}", _EMPTY, "evidence",
+                          drawn=sep))
         for source in own:
-            parts.append(Part(f"ev:{source.id}", f"{source.id} {source.title}", _source_pdf(source, when),
-                              f"sep:{ref}", source, outline=_read_outline(source.pdf) if source.pdf else []))
+            part = Part(f"ev:{source.id}", f"{source.id} {source.title}", _EMPTY, f"sep:{ref}", source)
+            if source.problem:
+                part.drawn = canvas.placeholder(f"{', '.join(source.ids)} {source.title}", source.problem)
+            elif source.kind == "image":
+                assert source.path is not None
+                part.drawn = canvas.image(source.path, f"{source.id} {source.title}")
+            elif source.pdf is None:  # an attachment
+                part.drawn = canvas.separator(
+                    f"{source.id} {source.title}",
+                    f"The file '{source.rel}' is embedded in this PDF as an attachment (open the "
+                    "attachments panel of your PDF reader).", [f"SHA-256 {source.sha256}"])
+            else:
+                part.pdf, part.outline = source.pdf, _read_outline(source.pdf)
+            parts.append(part)
     return parts
 
 
-def _source_pdf(source: Source, when: dt.datetime) -> pikepdf.Pdf:
-    if source.problem:
-        return _open_drawn(pages.placeholder(f"{', '.join(source.ids)} {source.title}",
-                                             f"{source.problem}", when))
-    if source.pdf is None:  # an attachment
-        return _open_drawn(pages.separator(
-            f"{source.id} {source.title}",
-            f"The file '{source.rel}' is embedded in this PDF as an attachment (open the "
-            "attachments panel of your PDF reader).", [f"SHA-256 {source.sha256}"], when))
-    return source.pdf
+def _cut(parts: list[Part], canvas: pages.Canvas) -> None:
+    for part in parts:
+        if part.drawn is not None:
+            part.pdf = canvas.part(part.drawn)
 
 
 def _index(front: dict[str, int], parts: list[Part], sources: list[Source], total: int,
-           manifest_start: int, when: dt.datetime) -> pages.Drawn:
+           manifest_start: int, canvas: pages.Canvas) -> pages.Drawn:
     row = pages.Row
     rows = [row(("Cover and document control", "1"), ("cover", "cover"), True),
             row(("Index", str(front["index"] + 1)), ("index", "index"), True),
@@ -220,13 +226,12 @@ def _index(front: dict[str, int], parts: list[Part], sources: list[Source], tota
             rows.append(row((f"    {', '.join(source.ids)}  {source.title}{mark}{missing}",
                              f"{part.start + 1}–{part.start + len(part.pdf.pages)}"), (part.key,) * 2))
     rows.append(row(("Manifest of source files", str(manifest_start + 1)), ("manifest",) * 2, True))
-    return pages.table("Index", f"{total} pages. Every entry links to its page; the page numbers "
-                       "are those stamped at the foot of each page.", ("Part", "Pages"), (85, 15),
-                       rows, when)
+    return canvas.table("Index", f"{total} pages. Every entry links to its page; the page numbers "
+                        "are those stamped at the foot of each page.", ("Part", "Pages"), (85, 15), rows)
 
 
 def _matrix(parts: list[Part], sources: list[Source], agenda_items: dict[str, int],
-            doc_pages: dict[str, int], when: dt.datetime) -> pages.Drawn:
+            doc_pages: dict[str, int], canvas: pages.Canvas) -> pages.Drawn:
     row = pages.Row
     rows = []
     by_key = {p.key: p for p in parts}
@@ -250,15 +255,15 @@ def _matrix(parts: list[Part], sources: list[Source], agenda_items: dict[str, in
                      f"ev:{source.id}" if source is not None else "")
             rows.append(row(cells, links, first))
             first = False
-    return pages.table("Clause coverage matrix",
+    return canvas.table("Clause coverage matrix",
                        "Each input of ISO/IEC 27001:2022 clause 9.3.2 and the results of 9.3.3, with "
                        "where it was put on the agenda, analysed in the pre-read, minuted, and "
                        "evidenced. Page references link to the page.",
-                       ("Input", "Agenda", "Pre-read", "Minutes", "Evidence"), (34, 11, 11, 11, 33),
-                       rows, when)
+                        ("Input", "Agenda", "Pre-read", "Minutes", "Evidence"), (34, 11, 11, 11, 33),
+                        rows)
 
 
-def _manifest(sources: list[Source], parts: list[Part], when: dt.datetime) -> pages.Drawn:
+def _manifest(sources: list[Source], parts: list[Part], canvas: pages.Canvas) -> pages.Drawn:
     by_key = {p.key: p for p in parts}
     rows = []
     for s in sources:
@@ -269,11 +274,11 @@ def _manifest(sources: list[Source], parts: list[Part], when: dt.datetime) -> pa
                                f"{part.start + 1}–{part.start + len(part.pdf.pages)}",
                                f"{len(s.data):,}" if s.data else "—", s.sha256 or "—", status),
                               ("", "", "", "", "", f"ev:{s.id}", "", "", "")))
-    return pages.table("Manifest of source files",
+    return canvas.table("Manifest of source files",
                        "Every evidence file as received: its SHA-256 is of the original bytes, "
                        "before any conversion. The same list is attached to this PDF as JSON.",
                        ("Evidence", "Title", "Inputs", "Owner", "Date", "Bundle pages", "Bytes",
-                        "SHA-256", "Status"), (9, 17, 5, 9, 8, 7, 6, 24, 15), rows, when, "L", 6.5)
+                        "SHA-256", "Status"), (9, 17, 5, 9, 8, 7, 6, 24, 15), rows, "L", 6.5)
 
 
 # ------------------------------------------------------------------------------ assembly
@@ -330,9 +335,7 @@ def _helvetica_width(text: str, size: float) -> float:
     return sum(HELVETICA.get(ch, 556) for ch in text) * size / 1000
 
 
-def _stamp_pages(pdf: pikepdf.Pdf, static: str, when: dt.datetime) -> None:
-    label_pdf, label_w, label_h = pages.stamp_label(static, when, STAMP_SIZE)
-    label = pikepdf.open(io.BytesIO(label_pdf))
+def _stamp_pages(pdf: pikepdf.Pdf, label: pikepdf.Pdf, label_w: float, label_h: float) -> None:
     xobject = pdf.copy_foreign(label.pages[0].as_form_xobject())
     font = pdf.make_indirect(Dictionary(Type=Name.Font, Subtype=Name.Type1,
                                         BaseFont=Name.Helvetica, Encoding=Name.WinAnsiEncoding))
@@ -348,7 +351,7 @@ def _stamp_pages(pdf: pikepdf.Pdf, static: str, when: dt.datetime) -> None:
         page.add_resource(font, Name.Font, Name("/IsrStampF"))
         text = dynamic.encode("cp1252").replace(b"\\", b"\\\\").replace(b"(", b"\\(").replace(b")", b"\\)")
         content = (f"Q q {a:g} {b:g} {c:g} {d:g} {e:.2f} {f:.2f} cm 1 g -2 -1.5 {width + 4:.2f} "
-                   f"{label_h + 2:.2f} re f /IsrStamp Do BT /IsrStampF {STAMP_SIZE:g} Tf 0 g "
+                   f"{label_h + 2:.2f} re f 0 g 0 G /IsrStamp Do BT /IsrStampF {STAMP_SIZE:g} Tf 0 g "
                    f"{label_w:.2f} {baseline:.2f} Td (").encode() + text + b") Tj ET Q\n"
         page.contents_add(opener, prepend=True)
         page.contents_add(pdf.make_stream(content), prepend=False)
@@ -472,21 +475,20 @@ def make_bundle(data: WorkbookData, workbook: Path, evidence_dir: Path, out: Pat
     """Write the bundle to ``out`` (atomically) and its manifest JSON beside it."""
     from ..files import atomic_write_bytes
 
-    sources = collect(data, evidence_dir, when)
+    sources = collect(data, evidence_dir)
     problems = [f"{', '.join(s.ids)} ({s.rel}): {s.problem}" for s in sources if s.problem]
+    review = data.review
+    texts = [str(v) for v in review.values() if v is not None]
+    texts += [t for s in sources for t in (s.title, s.owner, s.rel, *s.ids)]
+    unshowable = pages.uncovered(texts)
+    if unshowable and pages.cjk_font() is None:
+        problems.append("no installed font can show " + "".join(unshowable[:20])
+                        + "; install fonts-wqy-microhei (make setup does)")
     if problems and not allow_incomplete:
         raise BundleProblems(problems)
-    review = data.review
     rid = str(review.get("Review ID") or "")
     classification = str(review.get("Classification") or "")
     version = str(review.get("Version") or "")
-    texts = [str(v) for v in review.values() if v is not None]
-    texts += [t for s in sources for t in (s.title, s.owner, s.rel, *s.ids)]
-    missing_glyphs = pages.prepare_fonts(texts)
-    if missing_glyphs:
-        problems.append("no installed font can show " + "".join(missing_glyphs[:20])
-                        + "; install fonts-wqy-microhei (make setup does)")
-    body = _body(data, documents or {}, sources, when)
     complete = not problems
     status = "COMPLETE" if complete else f"INCOMPLETE ({len(problems)} item(s) missing)"
     workbook_bytes = workbook.read_bytes()
@@ -499,8 +501,17 @@ def make_bundle(data: WorkbookData, workbook: Path, evidence_dir: Path, out: Pat
                   ("Data cut-off", str(review.get("Data cut-off") or "")),
                   ("Generated", when.strftime("%Y-%m-%d %H:%M UTC")),
                   ("Source workbook", f"{workbook.name}\nSHA-256 {hashlib.sha256(workbook_bytes).hexdigest()}"),
-                  ("Evidence files", f"{len(sources)} ({len(problems)} missing)")]
-    cover = _open_drawn(pages.cover(title, cover_rows, status, when))
+                  ("Evidence files", f"{len(sources)} ({len(problems)} missing)"
+                   if problems else str(len(sources)))]
+    fallback = bool(unshowable)
+    canvas = pages.Canvas(when, fallback)
+    cover_drawn = canvas.cover(title, cover_rows, status)
+    body = _body(documents or {}, sources, canvas)
+    label_drawn, label_w, label_h = canvas.label(
+        f"{rid} \xb7 {classification} \xb7 Controlled copy v{version}", STAMP_SIZE)
+    _cut(body, canvas)
+    cover = canvas.part(cover_drawn)
+    label = canvas.part(label_drawn)
     sizes = {"index": 1, "matrix": 1, "manifest": 1}
     for _ in range(6):  # lay out until the front matter's length no longer moves the pages
         parts = _sequence(cover, _blank(sizes["index"]), _blank(sizes["matrix"]), body,
@@ -508,14 +519,16 @@ def make_bundle(data: WorkbookData, workbook: Path, evidence_dir: Path, out: Pat
         total = parts[-1].start + sizes["manifest"]
         front = {p.key: p.start for p in parts[:3]}
         anchors = _doc_anchors(parts)
-        index = _index(front, parts, sources, total, parts[-1].start, when)
-        matrix = _matrix(parts, sources, agenda_items or {}, anchors, when)
-        manifest = _manifest(sources, parts, when)
+        front_canvas = pages.Canvas(when, fallback)
+        index = _index(front, parts, sources, total, parts[-1].start, front_canvas)
+        matrix = _matrix(parts, sources, agenda_items or {}, anchors, front_canvas)
+        manifest = _manifest(sources, parts, front_canvas)
         new = {"index": index.pages, "matrix": matrix.pages, "manifest": manifest.pages}
         if new == sizes:
             break
         sizes = new
-    parts = _sequence(cover, _open_drawn(index), _open_drawn(matrix), body, _open_drawn(manifest))
+    parts = _sequence(cover, front_canvas.part(index), front_canvas.part(matrix), body,
+                      front_canvas.part(manifest))
     pdf = pikepdf.new()
     targets: dict[str, int] = {}
     for part in parts:
@@ -536,7 +549,7 @@ def make_bundle(data: WorkbookData, workbook: Path, evidence_dir: Path, out: Pat
     _write_outline(pdf, parts)
     pdf.Root.PageLabels = Dictionary(Nums=Array([0, Dictionary(S=Name.D)]))
     pdf.Root.PageMode = Name.UseOutlines
-    _stamp_pages(pdf, f"{rid} \xb7 {classification} \xb7 Controlled copy v{version}", when)
+    _stamp_pages(pdf, label, label_w, label_h)
     manifest_json = _manifest_json(data, workbook, sources, parts, status, len(pdf.pages))
     _attach(pdf, sources, workbook, workbook_bytes, manifest_json, when)
     stamp = when.strftime("D:%Y%m%d%H%M%SZ")

@@ -16,7 +16,6 @@ import pikepdf
 from ..documents.convert import ConversionError, convert_batch
 from ..workbook.evidence import EvidencePathError, resolve_evidence
 from ..workbook.model import WorkbookData
-from . import pages
 
 IMAGES = {".png", ".jpg", ".jpeg"}
 OFFICE = {".docx", ".doc", ".xlsx", ".xls", ".odt", ".ods", ".odp", ".pptx", ".rtf"}
@@ -58,7 +57,7 @@ class Source:
         return min(self.refs, key=INPUT_ORDER.index) if self.refs else "minutes"
 
 
-def collect(data: WorkbookData, evidence_dir: Path, when: dt.datetime) -> list[Source]:
+def collect(data: WorkbookData, evidence_dir: Path) -> list[Source]:
     """Every distinct evidence file named on the Evidence sheet, opened or with its problem."""
     by_file: dict[str, Source] = {}
     ordered: list[Source] = []
@@ -87,11 +86,11 @@ def collect(data: WorkbookData, evidence_dir: Path, when: dt.datetime) -> list[S
         converted = _convert_office(office, Path(tmp))
         for source in ordered:
             if not source.problem and source.path is not None:
-                _open(source, converted, when)
+                _open(source, converted)
     return ordered
 
 
-def _open(source: Source, converted: dict[Path, Path | str], when: dt.datetime) -> None:
+def _open(source: Source, converted: dict[Path, Path | str]) -> None:
     assert source.path is not None
     try:
         source.data = source.path.read_bytes()
@@ -102,10 +101,12 @@ def _open(source: Source, converted: dict[Path, Path | str], when: dt.datetime) 
     if suffix == ".pdf" or source.data[:5] == b"%PDF-":
         _open_pdf(source)
     elif suffix in IMAGES:
-        source.kind = "image"
+        source.kind = "image"  # drawn as a page by the assembler
         try:
-            drawn = pages.image_page(source.path, f"{source.id} {source.title}", when)
-            source.pdf = pikepdf.open(io.BytesIO(drawn.pdf))
+            from PIL import Image
+
+            with Image.open(io.BytesIO(source.data)) as image:
+                image.verify()
         except Exception as exc:
             source.problem = f"'{source.rel}' is not a readable image ({type(exc).__name__})."
     elif suffix in OFFICE:
