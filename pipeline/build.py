@@ -89,7 +89,8 @@ def safe_name(text: str) -> str:
 
 def build(workbook: Path, evidence: Path | None, out: Path, stage: Stage = "pre-read",
           templates: Path | None = None, minutes: int = 90,
-          progress: Progress = lambda _: None, previous: Path | None = None) -> BuildResult:
+          progress: Progress = lambda _: None, previous: Path | None = None,
+          allow_incomplete: bool = False) -> BuildResult:
     progress("validating the workbook")
     validation = validate_workbook(workbook, evidence, previous=previous)
     if not validation.report.ok:
@@ -124,6 +125,19 @@ def build(workbook: Path, evidence: Path | None, out: Path, stage: Stage = "pre-
         for (_, docx, title), pdf in zip(jobs, pdfs, strict=True):
             normalise_pdf(pdf, when, f"{title} — {ctx.doc.review_id}", ctx.doc.owner,
                           docx.read_bytes())
+        if evidence is not None:
+            from .bundle.stage import bundle_review, find_documents
+
+            name = f"{review_id}-bundle.pdf" if stage == "final" else f"{review_id}-pre-read-bundle.pdf"
+            progress("assembling the evidence bundle")
+            documents = {**find_documents(target if target.is_dir() else None, review_id),
+                         **find_documents(staging, review_id)}  # this build's files win
+            if "minutes" in documents:
+                documents.pop("minutes-form", None)
+            bundle_review(data, workbook, evidence, staging / name, documents,
+                          allow_incomplete=allow_incomplete, when=when,
+                          title="Management review evidence bundle" if stage == "final"
+                          else "Management review pre-read bundle")
         for stem, png in charts.items():
             atomic_write_bytes(staging / "charts" / f"{stem}.png", png)
         atomic_write_bytes(staging / f"{review_id}-analysis.json",

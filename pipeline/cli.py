@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -17,6 +18,8 @@ from .analysis import analyse as run_analysis
 from .analysis.charts import write_charts
 from .build import BuildRefused
 from .build import build as run_build
+from .bundle.stage import bundle_command
+from .bundle.verify import verify_bundle
 from .console import console, print_analysis, print_report
 from .documents.check import check_templates, template_files
 from .errors import UserError
@@ -152,9 +155,11 @@ def analyse_command(workbook: Path, as_json: bool, charts_dir: Path | None,
               help="Length of the meeting for the agenda timings.")
 @click.option("--previous", type=PathArg,
               help="The previous review's workbook: check nothing vanished; the pre-read shows changes.")
+@click.option("--allow-incomplete", is_flag=True,
+              help="Make the evidence bundle even when evidence is unusable (marked INCOMPLETE).")
 @user_errors
 def build_command(workbook: Path, evidence: Path, out: Path, stage: str, templates: Path | None,
-                  minutes: int, previous: Path | None) -> None:
+                  minutes: int, previous: Path | None, allow_incomplete: bool) -> None:
     """Validate, analyse and write the review's Word documents and PDFs to OUT/<Review ID>/."""
     if not evidence.is_dir():
         raise UserError(f"{evidence}: the evidence folder does not exist.")
@@ -163,11 +168,12 @@ def build_command(workbook: Path, evidence: Path, out: Path, stage: str, templat
         if err.is_terminal:
             with err.status("building") as status:
                 result = run_build(workbook, evidence, out, stage, templates, minutes,  # type: ignore[arg-type]
-                                   progress=lambda step: status.update(step), previous=previous)
+                                   progress=lambda step: status.update(step), previous=previous,
+                                   allow_incomplete=allow_incomplete)
         else:
             result = run_build(workbook, evidence, out, stage, templates, minutes,  # type: ignore[arg-type]
                                progress=lambda step: click.echo(f"[build] {step}", err=True),
-                               previous=previous)
+                               previous=previous, allow_incomplete=allow_incomplete)
     except BuildRefused as refused:
         print_report(refused.report, err)
         raise
@@ -224,3 +230,57 @@ def next_command(previous: Path, out: Path, review_id: str | None, period_start:
     click.echo(f"wrote {out} for review {review['Review ID']}: {len(rows['a Previous actions'])} "
                "action(s) carried; fill in the emptied inputs, then run isms-review validate "
                f"{out} --previous {previous}")
+
+
+def _sign_password(sign: Path | None) -> str:
+    if sign is None:
+        return ""
+    password = os.environ.get("ISMS_REVIEW_SIGN_PASSWORD")
+    if password is not None:
+        return password
+    if sys.stdin.isatty():
+        return str(click.prompt(f"Password for {sign}", hide_input=True, default="",
+                                show_default=False))
+    raise UserError(f"{sign}: set ISMS_REVIEW_SIGN_PASSWORD to the key's password (no terminal to ask on).")
+
+
+@main.command("bundle")
+@click.argument("workbook", type=PathArg)
+@click.option("--evidence", type=DirArg, required=True, help="The evidence folder.")
+@click.option("--out", "out", type=DirArg, required=True, help="Where the per-review folder goes.")
+@click.option("--documents", type=DirArg, help="Folder with the agenda, pre-read and minutes PDFs.")
+@click.option("--allow-incomplete", is_flag=True,
+              help="Build even when evidence is unusable: placeholder pages, marked INCOMPLETE.")
+@click.option("--sign", type=click.Path(path_type=Path, dir_okay=False),
+              help="Sign the bundle with this PKCS#12 key (password: ISMS_REVIEW_SIGN_PASSWORD).")
+@user_errors
+def bundle_cmd(workbook: Path, evidence: Path, out: Path, documents: Path | None,
+               allow_incomplete: bool, sign: Path | None) -> None:
+    """One indexed, stamped PDF of the review's documents and evidence for the auditor."""
+    if not evidence.is_dir():
+        raise UserError(f"{evidence}: the evidence folder does not exist.")
+    try:
+        result = bundle_command(workbook, evidence, out, documents, allow_incomplete, sign,
+                                _sign_password(sign))
+    except BuildRefused as refused:
+        print_report(refused.report, console(stderr=True))
+        raise
+    state = "COMPLETE" if result.complete else "INCOMPLETE"
+    click.echo(f"wrote {result.path} ({result.pages} pages, {state}) and {result.manifest_path}")
+    for line in result.problems:
+        click.echo(f"missing: {line}", err=True)
+
+
+@main.command("verify")
+@click.argument("bundle_pdf", type=click.Path(path_type=Path, dir_okay=False, exists=True))
+@click.option("--evidence", type=DirArg, help="Also check every source file's SHA-256.")
+@user_errors
+def verify_cmd(bundle_pdf: Path, evidence: Path | None) -> None:
+    """Check a bundle is complete and unaltered. Exit 0 when intact, 1 otherwise."""
+    result = verify_bundle(bundle_pdf, evidence)
+    for note in result.notes:
+        click.echo(f"note: {note}")
+    for problem in result.problems:
+        click.echo(f"FAIL: {problem}")
+    click.echo(f"{'INTACT' if result.ok else 'NOT INTACT'}: {bundle_pdf}")
+    sys.exit(0 if result.ok else 1)

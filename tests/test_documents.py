@@ -69,10 +69,10 @@ def pdf_text(path: Path) -> str:
     return "\n".join(page.extract_text() for page in PdfReader(path).pages)
 
 
-def test_pre_read_stage_makes_three_docx_and_three_pdfs(pre_read_pack: Path) -> None:
+def test_pre_read_stage_makes_three_docx_three_pdfs_and_the_bundle(pre_read_pack: Path) -> None:
     names = sorted(p.name for p in pre_read_pack.iterdir() if p.suffix in (".docx", ".pdf"))
-    assert names == sorted(f"{RID}-{n}.{ext}" for n in ("agenda", "pre-read", "minutes-form")
-                           for ext in ("docx", "pdf"))
+    assert names == sorted([f"{RID}-{n}.{ext}" for n in ("agenda", "pre-read", "minutes-form")
+                            for ext in ("docx", "pdf")] + [f"{RID}-pre-read-bundle.pdf"])
     for docx_file in pre_read_pack.glob("*.docx"):
         xml = all_xml(docx_file)
         assert "{{" not in xml and "{%" not in xml and "%}" not in xml, docx_file.name

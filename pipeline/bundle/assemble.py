@@ -119,7 +119,7 @@ def _read_outline(pdf: pikepdf.Pdf) -> list[tuple[str, int, list[Any]]]:
     def walk(items: list[OutlineItem]) -> list[tuple[str, int, list[Any]]]:
         out = []
         for item in items:
-            dest = item.destination
+            dest: Any = item.destination
             if dest is None and item.action is not None and item.action.get("/S") == Name.GoTo:
                 dest = item.action.get("/D")
             page = _dest_page(pdf, dest, names)
@@ -241,7 +241,7 @@ def _matrix(parts: list[Part], sources: list[Source], agenda_items: dict[str, in
         agenda = f"Item {item}" if item else "—"
         pre = doc_pages.get(f"pre:{ref}")
         minutes = doc_pages.get(f"min:{ref}")
-        evidence = [s for s in sources if ref in s.refs]
+        evidence: list[Source | None] = [s for s in sources if ref in s.refs]
         first = True
         for source in evidence or [None]:
             cells = (f"{clause} {GROUP_TITLES[ref]}" if first else "",
@@ -309,9 +309,13 @@ def _visible_box(page: pikepdf.Page) -> tuple[float, float, float, float]:
     media = [float(v) for v in (_inherited(page, "/MediaBox") or [0, 0, 612, 792])]
     crop = _inherited(page, "/CropBox")
     box = [float(v) for v in crop] if crop is not None else media
-    mx0, my0, mx1, my1 = min(media[0], media[2]), min(media[1], media[3]), max(media[0], media[2]), max(media[1], media[3])
-    x0, y0, x1, y1 = min(box[0], box[2]), min(box[1], box[3]), max(box[0], box[2]), max(box[1], box[3])
+    mx0, my0, mx1, my1 = _normal_box(media)
+    x0, y0, x1, y1 = _normal_box(box)
     return max(x0, mx0), max(y0, my0), min(x1, mx1), min(y1, my1)
+
+
+def _normal_box(box: list[float]) -> tuple[float, float, float, float]:
+    return min(box[0], box[2]), min(box[1], box[3]), max(box[0], box[2]), max(box[1], box[3])
 
 
 def stamp_matrix(box: tuple[float, float, float, float], rotate: int, width: float,
@@ -401,7 +405,10 @@ def _prefix_fields(pdf: pikepdf.Pdf, part: Part, source_form: Any) -> None:
                 and source_form[key].is_indirect else source_form[key]
 
 
-def _outline_items(pdf: pikepdf.Pdf, part: Part, entries: list[tuple[str, int, list[Any]]]) -> Iterator[OutlineItem]:
+Entries = list[tuple[str, int, list[Any]]]
+
+
+def _outline_items(pdf: pikepdf.Pdf, part: Part, entries: Entries) -> Iterator[OutlineItem]:
     for title, page, children in entries:
         if page < len(part.pdf.pages):
             item = OutlineItem(title, part.start + page)
@@ -445,6 +452,12 @@ def _add_links(pdf: pikepdf.Pdf, part: Part, drawn: pages.Drawn, targets: dict[s
         page.obj.Annots.append(pdf.make_indirect(link))
 
 
+def _flatten(entries: Entries) -> Iterator[tuple[str, int]]:
+    for title, page, children in entries:
+        yield title, page
+        yield from _flatten(children)
+
+
 def _doc_anchors(parts: list[Part]) -> dict[str, int]:
     """Pages of each input's pre-read section and minutes item, from the documents' bookmarks."""
     anchors: dict[str, int] = {}
@@ -452,14 +465,7 @@ def _doc_anchors(parts: list[Part]) -> dict[str, int]:
         prefix = {"doc:pre-read": "pre", "doc:minutes": "min", "doc:minutes-form": "min"}.get(part.key)
         if prefix is None:
             continue
-        flat: list[tuple[str, int]] = []
-
-        def walk(entries: list[tuple[str, int, list[Any]]]) -> None:
-            for title, page, children in entries:
-                flat.append((title, page))
-                walk(children)
-
-        walk(part.outline)
+        flat = list(_flatten(part.outline))
         for ref, clause in CLAUSES.items():
             key = "minutes" if ref == "minutes" else ref
             for title, page in flat:
@@ -500,7 +506,8 @@ def make_bundle(data: WorkbookData, workbook: Path, evidence_dir: Path, out: Pat
                   ("Period reviewed", f"{review.get('Period start')} to {review.get('Period end')}"),
                   ("Data cut-off", str(review.get("Data cut-off") or "")),
                   ("Generated", when.strftime("%Y-%m-%d %H:%M UTC")),
-                  ("Source workbook", f"{workbook.name}\nSHA-256 {hashlib.sha256(workbook_bytes).hexdigest()}"),
+                  ("Source workbook",
+                   f"{workbook.name}\nSHA-256 {hashlib.sha256(workbook_bytes).hexdigest()}"),
                   ("Evidence files", f"{len(sources)} ({len(problems)} missing)"
                    if problems else str(len(sources)))]
     fallback = bool(unshowable)

@@ -56,7 +56,7 @@ class Row:
 
 @cache
 def _dejavu_chars() -> frozenset[int]:
-    from fontTools.ttLib import TTFont
+    from fontTools.ttLib import TTFont  # type: ignore[import-untyped]
 
     with TTFont(DEJAVU / "DejaVuSans.ttf", lazy=True) as font:
         return frozenset(font.getBestCmap())
@@ -176,7 +176,7 @@ class Canvas:
         for row in rows:
             style = "B" if row.bold else ""
             pdf.set_font("DejaVu", style, size)
-            lines = max(len(pdf.multi_cell(w, line, t, dry_run=True, output="LINES") or [""])
+            lines = max(len(pdf.multi_cell(w, line, t, dry_run=True, output="LINES") or [""])  # type: ignore[arg-type]
                         for t, w in zip(row.cells, cols, strict=True))
             height = lines * line + 3
             if pdf.get_y() + height > pdf.h - MARGIN:
