@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
-# System packages isms-review needs beyond Python: LibreOffice Writer (DOCX -> PDF), the
-# metric-compatible Calibri/Cambria fonts, poppler (pdftoppm) and qpdf for the tests.
+# System packages isms-review needs beyond Python: LibreOffice Writer and Calc (DOCX/XLSX ->
+# PDF), the metric-compatible Calibri/Cambria fonts, a CJK font for the bundle's own pages,
+# poppler (pdftoppm) and qpdf for the tests and the benchmark.
 # Installs only what is missing; uses apt-get (Debian/Ubuntu), with sudo when not root.
 set -euo pipefail
 need=()
 command -v soffice >/dev/null 2>&1 || command -v libreoffice >/dev/null 2>&1 || need+=(libreoffice-writer-nogui)
+[ -e /usr/lib/libreoffice/program/scalc ] || [ -e /usr/lib/libreoffice/program/libsclo.so ] || need+=(libreoffice-calc-nogui)
+[ -e /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] || need+=(fonts-wqy-microhei)
 { command -v fc-list >/dev/null 2>&1 && fc-list | grep -qi carlito; } || need+=(fonts-crosextra-carlito fonts-crosextra-caladea)
 command -v pdftoppm >/dev/null 2>&1 || need+=(poppler-utils)
 command -v qpdf >/dev/null 2>&1 || need+=(qpdf)

@@ -15,6 +15,7 @@ import datetime as dt
 import hashlib
 import io
 import json
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -540,7 +541,9 @@ def make_bundle(data: WorkbookData, workbook: Path, evidence_dir: Path, out: Pat
     targets: dict[str, int] = {}
     for part in parts:
         links = _link_targets(part.pdf) if part.source is not None or part.key.startswith("doc:") else []
-        pdf.pages.extend(part.pdf.pages)
+        with warnings.catch_warnings():  # links, names and fields are handled below
+            warnings.filterwarnings("ignore", message="Copying pages from another Pdf")
+            pdf.pages.extend(part.pdf.pages)
         targets[part.key] = part.start
         if links:
             _fix_links(pdf, part, links)

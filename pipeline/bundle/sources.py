@@ -133,8 +133,10 @@ def _open_pdf(source: Source) -> None:
                           f"({str(exc).splitlines()[0][:100]}); get a fresh copy.")
         return
     if len(pdf.pages) == 0:
-        source.problem = f"'{source.rel}' has no pages."
+        source.problem = f"'{source.rel}' has no pages (or is too damaged to show any)."
         return
+    if any("damaged" in w or "reconstruct" in w for w in pdf.get_warnings()):
+        source.notes.append("damaged; repaired by a lenient read: check it against the original")
     if pdf.is_encrypted:
         source.notes.append("was encrypted without a user password; opened and included")
     source.signed = _strip_signatures(pdf)
