@@ -11,16 +11,19 @@ final page numbers are known.
 from __future__ import annotations
 
 import datetime as dt
+import importlib.util
 import io
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
-import matplotlib
 import pikepdf
 from fpdf import FPDF
 
-DEJAVU = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
+# DejaVu Sans ships inside matplotlib (a dependency); find it without importing matplotlib
+_MPL = importlib.util.find_spec("matplotlib")
+DEJAVU = (Path(next(iter(_MPL.submodule_search_locations or ["."]))) if _MPL else Path(".")) / \
+    "mpl-data" / "fonts" / "ttf"
 CJK_CANDIDATES = (Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"),
                   Path("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc"),
                   Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"))
@@ -52,6 +55,7 @@ class Row:
     cells: tuple[str, ...]
     links: tuple[str, ...] = ()  # per cell: the link target's key, or "" for none
     bold: bool = False
+    sub: str = ""  # a second, full-width line (tables drawn with sub=True)
 
 
 @cache
@@ -149,12 +153,76 @@ class Canvas:
         self.pdf.set_text_color(0, 0, 0)
         return self._end(drawn)
 
+    # Tables have rows of fixed height (one line of cells, plus an optional full-width second
+    # line), so how many pages a table takes is arithmetic: the layout passes count pages with
+    # table_pages() and only the final pass draws.
+    def _table_geometry(self, intro: str, orientation: str, size: float,
+                        sub: bool) -> tuple[float, float, float, float]:
+        """(first page start y, later pages start y, row height, page bottom)."""
+        width, height = (A4[1], A4[0]) if orientation == "L" else A4
+        line = size * 1.35
+        header = line + 4
+        intro_lines = self._count_lines(intro, width - 2 * MARGIN, 9) if intro else 0
+        first = MARGIN + 18 * 1.3 + 4 + (intro_lines * 12 + 6 if intro else 0) + header
+        return first, MARGIN + header, line * (2 if sub else 1) + 3, height - MARGIN
+
+    def _count_lines(self, text: str, width: float, size: float) -> int:
+        """Lines ``text`` takes when wrapped at word boundaries within ``width`` (as multi_cell
+        does), measured without drawing."""
+        pdf = self.pdf
+        pdf.set_font("DejaVu", size=size)
+        space = pdf.get_string_width(" ")
+        lines, used = 1, 0.0
+        for word in text.split():
+            w = pdf.get_string_width(word)
+            if used and used + space + w > width - 2 * pdf.c_margin:
+                lines, used = lines + 1, w
+            else:
+                used += (space if used else 0) + w
+        return lines
+
+    def table_pages(self, intro: str, rows: int, orientation: str = "P", size: float = 8.5,
+                    sub: bool = False) -> int:
+        first, later, row, bottom = self._table_geometry(intro, orientation, size, sub)
+        on_first = max(int((bottom - first) // row), 1)
+        if rows <= on_first:
+            return 1
+        per_page = max(int((bottom - later) // row), 1)
+        return 1 + -(-(rows - on_first) // per_page)
+
+    def _write(self, x: float, top: float, baseline: float, width: float, height: float,
+               text: str) -> None:
+        """One line of text: the fast text() when DejaVu has every glyph, else cell(), which
+        falls back to the CJK font glyph by glyph."""
+        if text.isascii() or not uncovered([text]):
+            self.pdf.text(x + 2.0, baseline, text)
+        else:
+            self.pdf.set_xy(x, top)
+            self.pdf.cell(width, height, text)
+
+    def _fit(self, text: str, width: float, size: float) -> str:
+        """``text`` cut with an ellipsis to fit ``width`` (cheap when it clearly fits)."""
+        if len(text) * size * 0.62 < width:
+            return text
+        pdf = self.pdf
+        if pdf.get_string_width(text) <= width:
+            return text
+        while text and pdf.get_string_width(text + "…") > width:
+            text = text[: max(len(text) - max(len(text) // 8, 1), 0)]
+        return text + "…"
+
     def table(self, title: str, intro: str, headers: tuple[str, ...], widths: tuple[float, ...],
-              rows: list[Row], orientation: str = "P", size: float = 8.5) -> Drawn:
-        """A titled table over as many pages as needed; cells with a link key become links."""
+              rows: list[Row], orientation: str = "P", size: float = 8.5, sub: bool = False) -> Drawn:
+        """A titled table over as many pages as needed; cells with a link key become links.
+        With ``sub``, each row's ``sub`` text is a second, full-width line."""
         pdf = self.pdf
         drawn = self._begin(orientation)
-        self.heading(title)
+        pdf.set_font("DejaVu", "B", 18)
+        pdf.set_text_color(*NAVY)
+        pdf.cell(0, 18 * 1.3, title, new_x="LMARGIN", new_y="NEXT")
+        pdf.set_text_color(0, 0, 0)
+        pdf.ln(4)
+        first, later, height, bottom = self._table_geometry(intro, orientation, size, sub)
         if intro:
             pdf.set_font("DejaVu", size=9)
             pdf.multi_cell(0, 12, intro, new_x="LMARGIN", new_y="NEXT", align="L")
@@ -162,38 +230,41 @@ class Canvas:
         scale = (pdf.w - 2 * MARGIN) / sum(widths)
         cols = [w * scale for w in widths]
         line = size * 1.35
+        pad = 2.0
 
         def header() -> None:
             pdf.set_font("DejaVu", "B", size)
             pdf.set_fill_color(*NAVY)
             pdf.set_text_color(255, 255, 255)
             for text, width in zip(headers, cols, strict=True):
-                pdf.cell(width, line + 4, text, border=0, fill=True)
+                pdf.cell(width, line + 4, self._fit(text, width - 2 * pad, size), fill=True)
             pdf.ln(line + 4)
             pdf.set_text_color(0, 0, 0)
 
         header()
+        pdf.set_y(first)
         for row in rows:
-            style = "B" if row.bold else ""
-            pdf.set_font("DejaVu", style, size)
-            lines = max(len(pdf.multi_cell(w, line, t, dry_run=True, output="LINES") or [""])  # type: ignore[arg-type]
-                        for t, w in zip(row.cells, cols, strict=True))
-            height = lines * line + 3
-            if pdf.get_y() + height > pdf.h - MARGIN:
+            if pdf.get_y() + height > bottom + 0.01:
                 pdf.add_page(orientation=orientation)
                 header()
-                pdf.set_font("DejaVu", style, size)
+                pdf.set_y(later)
             top, x = pdf.get_y(), pdf.l_margin
+            pdf.set_font("DejaVu", "B" if row.bold else "", size)
             keys = row.links or ("",) * len(row.cells)
+            baseline = top + 1.5 + line / 2 + size * 0.35
             for text, width, key in zip(row.cells, cols, keys, strict=True):
                 pdf.set_text_color(*((21, 101, 192) if key else (0, 0, 0)))
-                pdf.set_xy(x, top + 1.5)
-                pdf.multi_cell(width, line, text, align="L")
+                if text:
+                    self._write(x, top + 1.5, baseline, width, line, self._fit(text, width - 2 * pad, size))
                 if key:
                     drawn.links.append(LinkSpot(pdf.page_no() - 1 - drawn.first,
                                                 (x, pdf.h - top - height, x + width, pdf.h - top), key))
                 x += width
             pdf.set_text_color(0, 0, 0)
+            if sub:
+                pdf.set_font("DejaVu", size=size - 1)
+                self._write(pdf.l_margin, top + 1.5 + line, baseline + line, pdf.w - 2 * MARGIN, line,
+                            self._fit(row.sub, pdf.w - 2 * MARGIN - 2 * pad, size - 1))
             pdf.set_draw_color(200, 200, 200)
             pdf.line(pdf.l_margin, top + height, pdf.w - pdf.r_margin, top + height)
             pdf.set_xy(pdf.l_margin, top + height)
@@ -208,8 +279,14 @@ class Canvas:
         pdf.multi_cell(0, 15, subtitle, new_x="LMARGIN", new_y="NEXT", align="L")
         pdf.ln(8)
         pdf.set_font("DejaVu", size=9.5)
+        y = pdf.get_y() + 10
         for line in lines:
-            pdf.multi_cell(0, 13, line, new_x="LMARGIN", new_y="NEXT", align="L")
+            if y > pdf.h - MARGIN:
+                pdf.add_page()
+                y = MARGIN + 10
+            fitted = self._fit(line, pdf.w - 2 * MARGIN, 9.5)
+            self._write(MARGIN - 2, y - 9.5, y, pdf.w - 2 * MARGIN, 13, fitted)
+            y += 13
         return self._end(drawn)
 
     def placeholder(self, title: str, reason: str) -> Drawn:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from ..build import BuildRefused, safe_name
 from ..files import source_date
 from ..workbook.model import WorkbookData
 from ..workbook.validate import validate_workbook
@@ -59,6 +58,8 @@ def bundle_review(data: WorkbookData, workbook: Path, evidence: Path, out_pdf: P
 
 def bundle_command(workbook: Path, evidence: Path, out: Path, documents: Path | None,
                    allow_incomplete: bool, sign: Path | None, password: str) -> BundleResult:
+    from ..build import BuildRefused, safe_name
+
     validation = validate_workbook(workbook, evidence)
     report = validation.report
     structural = [f for f in report.errors if not f.code.startswith("evidence-")]
