@@ -32,6 +32,7 @@ typecheck:
 bench: $(BIN)/.installed
 	$(BIN)/python benchmarks/validate_large.py
 	$(BIN)/python benchmarks/analyse_large.py
+	$(BIN)/python benchmarks/bundle_vs_qpdf.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
