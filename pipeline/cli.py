@@ -4,8 +4,10 @@ turns known errors into one line and an exit code (0 ok, 1 problems found or unr
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import json
+import logging
 import os
 import sys
 from collections.abc import Callable
@@ -284,3 +286,50 @@ def verify_cmd(bundle_pdf: Path, evidence: Path | None) -> None:
         click.echo(f"FAIL: {problem}")
     click.echo(f"{'INTACT' if result.ok else 'NOT INTACT'}: {bundle_pdf}")
     sys.exit(0 if result.ok else 1)
+
+
+def _now(value: str | None) -> dt.datetime:
+    if value is None:
+        return dt.datetime.now(dt.UTC)
+    try:
+        moment = dt.datetime.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"'{value}' is not an ISO date-time, e.g. 2026-12-04T07:00Z",
+                                 param_hint="--now") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
+@main.command("schedule")
+@click.argument("schedule_file", type=PathArg)
+@click.option("--once", is_flag=True, help="Run whatever is due now and exit (cron, systemd timer).")
+@click.option("--list", "list_only", is_flag=True, help="Show each review's due moment and state.")
+@click.option("--now", "now_text", help="Pretend it is this ISO date-time (UTC unless an offset is given).")
+@user_errors
+def schedule_command(schedule_file: Path, once: bool, list_only: bool, now_text: str | None) -> None:
+    """Generate each review's pre-read pack when it is due (N business days before the meeting)."""
+    from .schedule.config import load_schedule
+    from .schedule.loop import all_locks, run_forever
+    from .schedule.runner import describe, run_due
+
+    reviews = load_schedule(schedule_file)
+    now = _now(now_text)
+    if list_only:
+        for review in reviews:
+            o = describe(review, now)
+            due = o.due.strftime("%a %Y-%m-%d %H:%M %Z") if o.due else "unknown"
+            version = f" v{o.version}" if o.version else ""
+            click.echo(f"{o.review}: due {due}; {o.status}{version} {o.detail}".rstrip())
+        return
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s",
+                        datefmt="%Y-%m-%dT%H:%M:%S%z")
+    logging.getLogger("fontTools").setLevel(logging.WARNING)
+    if once:
+        with all_locks(reviews):
+            outcomes = run_due(reviews, now)
+        for o in outcomes:
+            click.echo(f"{o.review}: {o.status}" + (f" v{o.version}" if o.version else "")
+                       + (f" ({o.detail})" if o.detail else ""))
+        sys.exit(1 if any(o.status == "failed" for o in outcomes) else 0)
+    if now_text is not None:
+        raise UserError("--now works with --once or --list only.")
+    run_forever(reviews)
