@@ -17,7 +17,7 @@ import statistics
 import sys
 
 import pandas as pd
-from validate_large import DATA, make_large, timed
+from validate_large import large_workbook, timed
 
 from pipeline.analysis import analyse
 from pipeline.analysis.charts import all_charts
@@ -29,9 +29,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
-    path = DATA / "large_review.xlsx"
-    if not path.exists():
-        make_large(path)
+    path = large_workbook()
     data = validate_workbook(path).data
     read = statistics.median(timed(lambda: read_workbook(path), args.runs))
     pandas_read = statistics.median(

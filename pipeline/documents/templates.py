@@ -100,6 +100,16 @@ def _p(doc: DocumentObject, text: str, style: str | None = None, *, bold: bool =
     return paragraph
 
 
+def _bullets(doc: DocumentObject, items: str, title: str, var: str, line: str) -> None:
+    """A heading and a bulleted list, both shown only when ``items`` is not empty."""
+    _p(doc, "{%p if " + items + " %}")
+    _p(doc, title, "Heading 3")
+    _p(doc, "{%p for " + var + " in " + items + " %}")
+    _p(doc, line, "List Bullet")
+    _p(doc, "{%p endfor %}")
+    _p(doc, "{%p endif %}")
+
+
 def _table(doc: DocumentObject, headers: list[str], cells: list[str], loop: str | None = None,
            widths: list[float] | None = None) -> Any:
     """A styled table: headings, then one row of ``cells``, inside ``{%tr loop %}`` when given."""
@@ -197,12 +207,7 @@ def _pre_read(doc: DocumentObject) -> None:
     for title, name in (("Decisions and actions carried forward", "actions"),
                         ("Missing since the last review", "missing"),
                         ("Risks", "risks"), ("Metric definitions and targets", "metrics")):
-        _p(doc, "{%p if changes." + name + " %}")
-        _p(doc, title, "Heading 3")
-        _p(doc, "{%p for line in changes." + name + " %}")
-        _p(doc, "{{ line }}", "List Bullet")
-        _p(doc, "{%p endfor %}")
-        _p(doc, "{%p endif %}")
+        _bullets(doc, f"changes.{name}", title, "line", "{{ line }}")
     _p(doc, "{%p endif %}")
     _p(doc, "{%p for s in sections %}")
     _p(doc, "{{ s.clause }} {{ s.title }}", "Heading 1")
@@ -215,18 +220,8 @@ def _pre_read(doc: DocumentObject) -> None:
     _p(doc, "{{ c.image }}")
     _p(doc, "{{ c.caption }}", "Caption")
     _p(doc, "{%p endfor %}")
-    _p(doc, "{%p if s.limitations %}")
-    _p(doc, "Limitations", "Heading 3")
-    _p(doc, "{%p for line in s.limitations %}")
-    _p(doc, "{{ line }}", "List Bullet")
-    _p(doc, "{%p endfor %}")
-    _p(doc, "{%p endif %}")
-    _p(doc, "{%p if s.asks %}")
-    _p(doc, "Decisions requested", "Heading 3")
-    _p(doc, "{%p for d in s.asks %}")
-    _p(doc, "{{ d.source_id }} — {{ d.request }}", "List Bullet")
-    _p(doc, "{%p endfor %}")
-    _p(doc, "{%p endif %}")
+    _bullets(doc, "s.limitations", "Limitations", "line", "{{ line }}")
+    _bullets(doc, "s.asks", "Decisions requested", "d", "{{ d.source_id }} — {{ d.request }}")
     _p(doc, "{%p endfor %}")
     _p(doc, "Appendix: register extracts", "Heading 1")
     _p(doc, "The first columns of each register as at the data cut-off; the workbook holds them in "
