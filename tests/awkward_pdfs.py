@@ -152,3 +152,28 @@ def docx_file() -> bytes:
     buffer = io.BytesIO()
     document.save(buffer)
     return buffer.getvalue()
+
+
+def xlsx_file() -> bytes:
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Access review"
+    ws.append(["User", "System", "Still needed"])
+    ws.append(["j.doe", "ERP", "No"])
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    return buffer.getvalue()
+
+
+def odt_file(tmp: Path) -> bytes:
+    """An OpenDocument text, made from a DOCX by LibreOffice (no Python ODT writer needed)."""
+    import subprocess
+
+    source = tmp / "odt-source.docx"
+    source.write_bytes(docx_file())
+    subprocess.run(["soffice", f"-env:UserInstallation={(tmp / 'lo-profile').as_uri()}", "--headless",
+                    "--convert-to", "odt", "--outdir", str(tmp), str(source)],
+                   check=True, capture_output=True, timeout=180)
+    return (tmp / "odt-source.odt").read_bytes()

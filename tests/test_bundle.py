@@ -54,6 +54,8 @@ GOOD_FILES: list[tuple[str, str, str, str, str, Any]] = [
     ("EV-PNG", "Network diagram", "diagram.png", "e", CYRILLIC, lambda t: make.png()),
     ("EV-DOCX", "Supplier policy", "policy.docx", "d4", "Tom Becker", lambda t: make.docx_file()),
     ("EV-CSV", "Raw export", "export.csv", "g", "Marcus Obi", lambda t: b"a,b\n1,2\n"),
+    ("EV-XLSX", "Access review workbook", "access.xlsx", "d1", "Liam Walsh", lambda t: make.xlsx_file()),
+    ("EV-ODT", "Policy in OpenDocument", "policy.odt", "d4", "Tom Becker", make.odt_file),
     ("EV-GR", GREEK, "greek.pdf", "e", CYRILLIC, lambda t: make.text_pdf(1, "greek")),
     ("EV-CJK", CJK, "cjk.pdf", "e", "王伟", lambda t: make.text_pdf(1, "cjk")),
 ]
@@ -246,10 +248,15 @@ def test_non_pdf_evidence_becomes_pages_or_attachments(good: dict[str, Any]) -> 
     assert files["EV-PNG"]["kind"] == "image" and files["EV-PNG"]["pages"] == 1
     assert files["EV-DOCX"]["kind"] == "office" and files["EV-DOCX"]["pages"] >= 1
     assert files["EV-CSV"]["kind"] == "attachment"
+    assert files["EV-XLSX"]["kind"] == "office" and files["EV-XLSX"]["pages"] >= 1
+    assert files["EV-ODT"]["kind"] == "office" and files["EV-ODT"]["pages"] >= 1
     with pdfplumber.open(good["pdf"]) as pdf:
         docx_page = pdf.pages[files["EV-DOCX"]["first_page"] - 1].extract_text() or ""
+        xlsx_page = pdf.pages[files["EV-XLSX"]["first_page"] - 1].extract_text() or ""
+        odt_page = pdf.pages[files["EV-ODT"]["first_page"] - 1].extract_text() or ""
         png_page = pdf.pages[files["EV-PNG"]["first_page"] - 1]
-    assert "Supplier security policy" in docx_page
+    assert "Supplier security policy" in docx_page and "Supplier security policy" in odt_page
+    assert "j.doe" in xlsx_page
     assert png_page.width > png_page.height  # a wide image stays landscape
 
 

@@ -242,3 +242,14 @@ def test_example_schedule_lists(tmp_path: Path) -> None:
     code, out, _ = run_cli("schedule", str(ROOT / "examples" / "schedule.toml"), "--list", "--now",
                            "2026-12-01T00:00")
     assert code == 0 and "acme-2026-q4: due Fri 2026-12-04 07:00 GMT" in out
+
+
+def test_once_exits_non_zero_when_a_review_fails(tmp_path: Path, workbook: Path) -> None:
+    wb = load_workbook(workbook)
+    wb["Review"]["B7"] = None  # no Review ID: the workbook is invalid
+    wb.save(workbook)
+    path = schedule_file(tmp_path)
+    path.write_text(path.read_text().replace(str(GOOD), str(workbook)))
+    code, out, _ = run_cli("schedule", str(path), "--once", "--now", "2026-12-04T08:00Z")
+    assert code == 1 and "acme: failed" in out
+    assert "required-empty" in (tmp_path / "out" / "acme" / "v1.failed.txt").read_text()
