@@ -7,6 +7,7 @@ failure leaves nothing half-written behind.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import re
@@ -18,7 +19,6 @@ from pathlib import Path
 from typing import Literal
 
 from .analysis import Analysis, analyse
-from .analysis.charts import all_charts
 from .documents.context import build_context
 from .documents.convert import convert_to_pdf
 from .documents.pdfnorm import normalise_pdf
@@ -79,7 +79,7 @@ def final_findings(data: WorkbookData) -> list[Finding]:
                            "as Present: final minutes of a review without top management cannot "
                            "be issued.", people.actual_name or "Attendees", people.header_row,
                            people.column_index("Attendance")))
-    return [f.__class__(**{**f.__dict__, "severity": "error"}) for f in out]
+    return [dataclasses.replace(f, severity="error") for f in out]  # warnings elsewhere, errors here
 
 
 def safe_name(text: str) -> str:
@@ -104,6 +104,8 @@ def build(workbook: Path, evidence: Path | None, out: Path, stage: Stage = "pre-
                                Report(str(workbook), problems))
     progress("analysing")
     analysis = analyse(data, changes=validation.changes)
+    from .analysis.charts import all_charts  # matplotlib: loaded only when charts are drawn
+
     charts = all_charts(analysis)
     when = source_date()  # now, or SOURCE_DATE_EPOCH for byte-identical rebuilds
     lead = data.review.get("Pre-read lead (business days)")

@@ -17,7 +17,6 @@ from typing import Any, TypeVar
 import click
 
 from .analysis import analyse as run_analysis
-from .analysis.charts import write_charts
 from .build import BuildRefused
 from .build import build as run_build
 from .bundle.stage import bundle_command
@@ -138,6 +137,8 @@ def analyse_command(workbook: Path, as_json: bool, charts_dir: Path | None,
         sys.exit(1)
     analysis = run_analysis(result.data, changes=result.changes)
     if charts_dir is not None:
+        from .analysis.charts import write_charts  # matplotlib: loaded only when asked
+
         written = write_charts(analysis, charts_dir)
         click.echo(f"wrote {len(written)} chart(s) to {charts_dir}", err=as_json)
     if as_json:

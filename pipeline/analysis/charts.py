@@ -22,7 +22,7 @@ from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator
 
 from .analyse import Analysis
-from .metrics import MetricResult
+from .metrics import MetricResult, chart_stem
 
 COLOURS = {"met": "#2E7D32", "near": "#F9A825", "missed": "#C62828", "no data": "#9E9E9E"}
 INK, GRID, LINE = "#212121", "#E0E0E0", "#607D8B"
@@ -177,11 +177,6 @@ def all_charts(analysis: Analysis) -> dict[str, bytes]:
     charts = {chart_stem(m.id): metric_chart(m) for m in analysis.metrics}
     charts.update(kpi_charts(analysis))
     return charts
-
-
-def chart_stem(metric_id: str) -> str:
-    """File stem of a metric's chart: metric_<id> with unsafe characters replaced."""
-    return "metric_" + "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in metric_id)
 
 
 def write_charts(analysis: Analysis, folder: Path) -> list[Path]:

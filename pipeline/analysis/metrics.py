@@ -127,6 +127,11 @@ def analyse_metric(rows: list[Record], settings: AnalysisSettings) -> MetricResu
     )
 
 
+def chart_stem(metric_id: str) -> str:
+    """File stem of a metric's chart: metric_<id> with unsafe characters replaced."""
+    return "metric_" + "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in metric_id)
+
+
 def _num(value: float | None) -> str:
     return "n/a" if value is None else f"{value:g}"
 

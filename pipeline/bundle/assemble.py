@@ -11,6 +11,7 @@ taken into account.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import io
@@ -107,11 +108,10 @@ def _named_dests(pdf: pikepdf.Pdf) -> dict[str, Any]:
     names: dict[str, Any] = {}
     root_names = pdf.Root.get("/Names")
     if root_names is not None and "/Dests" in root_names:
-        try:
+        # a damaged name tree only means its links are left as they are
+        with contextlib.suppress(Exception):
             for key, value in pikepdf.NameTree(root_names.Dests).items():
                 names[str(key)] = value
-        except Exception:
-            pass
     if "/Dests" in pdf.Root:
         for key, value in pdf.Root.Dests.items():
             names[str(key).lstrip("/")] = value
@@ -567,6 +567,7 @@ def make_bundle(data: WorkbookData, workbook: Path, evidence_dir: Path, out: Pat
     complete = not problems
     status = "COMPLETE" if complete else f"INCOMPLETE ({len(problems)} item(s) missing)"
     workbook_bytes = workbook.read_bytes()
+    workbook_sha = hashlib.sha256(workbook_bytes).hexdigest()
     cover_rows = [("Organisation", str(review.get("Organisation") or "")), ("Review", rid),
                   ("Document", title), ("Version", version), ("Classification", classification),
                   ("Owner", str(review.get("Document owner") or "")),
@@ -576,7 +577,7 @@ def make_bundle(data: WorkbookData, workbook: Path, evidence_dir: Path, out: Pat
                   ("Data cut-off", str(review.get("Data cut-off") or "")),
                   ("Generated", when.strftime("%Y-%m-%d %H:%M UTC")),
                   ("Source workbook",
-                   f"{workbook.name}\nSHA-256 {hashlib.sha256(workbook_bytes).hexdigest()}"),
+                   f"{workbook.name}\nSHA-256 {workbook_sha}"),
                   ("Evidence files", f"{len(sources)} ({len(problems)} missing)"
                    if problems else str(len(sources)))]
     fallback = bool(unshowable)
@@ -632,7 +633,8 @@ def make_bundle(data: WorkbookData, workbook: Path, evidence_dir: Path, out: Pat
     pdf.Root.PageLabels = Dictionary(Nums=Array([0, Dictionary(S=Name.D)]))
     pdf.Root.PageMode = Name.UseOutlines
     _stamp_pages(pdf, label, label_w, label_h)
-    manifest_json = _manifest_json(data, workbook, sources, parts, status, len(pdf.pages))
+    manifest_json = _manifest_json(data, workbook.name, workbook_sha, sources, parts, status,
+                                   len(pdf.pages))
     _attach(pdf, sources, workbook, workbook_bytes, manifest_json, when)
     stamp = when.strftime("D:%Y%m%d%H%M%SZ")
     pdf.docinfo = pdf.make_indirect(Dictionary(
@@ -662,12 +664,13 @@ def _blank(count: int) -> pikepdf.Pdf:
     return pdf
 
 
-def _manifest_json(data: WorkbookData, workbook: Path, sources: list[Source], parts: list[Part],
+def _manifest_json(data: WorkbookData, workbook_name: str, workbook_sha: str, sources: list[Source],
+                   parts: list[Part],
                    status: str, total: int) -> str:
     by_key = {p.key: p for p in parts}
     return json.dumps({
         "review_id": data.review.get("Review ID"), "status": status, "pages": total,
-        "workbook": {"file": workbook.name, "sha256": hashlib.sha256(workbook.read_bytes()).hexdigest()},
+        "workbook": {"file": workbook_name, "sha256": workbook_sha},
         "parts": [{"key": p.key, "title": p.title, "first_page": p.start + 1,
                    "pages": len(p.pdf.pages)} for p in parts],
         "files": [{"evidence_ids": s.ids, "title": s.title, "inputs": s.refs, "owner": s.owner,

@@ -13,7 +13,6 @@ from docxtpl import DocxTemplate
 from jinja2 import TemplateSyntaxError
 
 from ..analysis import analyse
-from ..analysis.charts import all_charts
 from ..errors import UserError
 from ..workbook.validate import validate_workbook
 from .context import ReviewContext, build_context
@@ -55,6 +54,8 @@ def undeclared(path: Path) -> tuple[list[str], bool]:
 def _sample_contexts() -> list[tuple[ReviewContext, dict[str, bytes]]]:
     if not EXAMPLE.is_file():
         return []
+    from ..analysis.charts import all_charts
+
     data = validate_workbook(EXAMPLE).data
     analysis = analyse(data)
     charts = all_charts(analysis)

@@ -12,7 +12,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..analysis.analyse import Analysis
+from ..analysis.analyse import Analysis, DecisionRequest
 from ..workbook.coerce import CONTROL_CHARS
 from ..workbook.model import Record, WorkbookData
 from ..workbook.rules import is_not_a_decision
@@ -275,9 +275,7 @@ def build_context(data: WorkbookData, analysis: Analysis, *, final: bool = False
         top_management_present=[clean(p["Name"]) for p in people
                                 if p["Top management"] and p["Attendance"] == "Present"],
         agenda=agenda, kpis=kpis(analysis),
-        decisions_requested=[Ask(d.input_ref, data.contract.input_sheet(d.input_ref).clause,
-                                 clean(d.source_id), d.kind, clean(d.request))
-                             for d in analysis.decisions_requested],
+        decisions_requested=[ask(data, d) for d in analysis.decisions_requested],
         sections=sections(data, analysis), appendix=appendix(data),
         pre_read_documents=[f"Agenda — {clean(review.get('Review ID'))}",
                             f"Pre-read pack — {clean(review.get('Review ID'))}",
@@ -304,6 +302,11 @@ def _changes(data: WorkbookData, analysis: Analysis) -> Changes | None:
               for c in ch.risks_changed]
     metrics = [f"{m.id} {m.field}: {clean(m.before)} → {clean(m.after)}" for m in ch.metrics_changed]
     return Changes(ch.previous_review_id, actions, list(ch.missing), risks, metrics)
+
+
+def ask(data: WorkbookData, request: DecisionRequest) -> Ask:
+    return Ask(request.input_ref, data.contract.input_sheet(request.input_ref).clause,
+               clean(request.source_id), request.kind, clean(request.request))
 
 
 def _evidence_by_input(data: WorkbookData) -> dict[str, list[str]]:

@@ -27,7 +27,7 @@ SOFFICE_PATHS = ("/usr/lib/libreoffice/program/soffice", "/opt/libreoffice/progr
 
 
 class ConversionError(UserError):
-    pass
+    """LibreOffice is missing, timed out, or made no usable PDF."""
 
 
 def find_soffice() -> str:

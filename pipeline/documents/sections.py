@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from ..analysis.analyse import Analysis
-from ..analysis.charts import chart_stem
+from ..analysis.metrics import chart_stem
 from ..workbook.model import WorkbookData
 from .context import (
     TITLES,
@@ -18,6 +18,7 @@ from .context import (
     TableData,
     _fmt,
     _pct,
+    ask,
     clean,
     long_date,
     short_date,
@@ -60,9 +61,7 @@ def _charts(*stems: tuple[str, str]) -> list[Chart]:
 
 
 def _asks(a: Analysis, data: WorkbookData, ref: str) -> list[Ask]:
-    clause = data.contract.input_sheet(ref).clause
-    return [Ask(d.input_ref, clause, clean(d.source_id), d.kind, clean(d.request))
-            for d in a.decisions_requested if d.input_ref == ref]
+    return [ask(data, d) for d in a.decisions_requested if d.input_ref == ref]
 
 
 def _actions(a: Analysis) -> tuple[str, TableData, list[Chart]]:

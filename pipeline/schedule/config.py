@@ -23,7 +23,7 @@ DELIVERY_KEYS = {"smtp_host", "smtp_port", "starttls", "username", "password_env
 
 
 class ScheduleFileError(UserError):
-    pass
+    """The schedule file is missing, not TOML, or has problems (all listed)."""
 
 
 @dataclass(frozen=True)

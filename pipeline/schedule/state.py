@@ -18,7 +18,7 @@ STATE_NAME = ".isms-review-schedule.json"
 
 
 class LockedError(UserError):
-    pass
+    """Another scheduler holds the state file's lock."""
 
 
 def state_path(output: Path) -> Path:
