@@ -553,7 +553,7 @@ def make_bundle(data: WorkbookData, workbook: Path, evidence_dir: Path, out: Pat
     sources = collect(data, evidence_dir)
     problems = [f"{', '.join(s.ids)} ({s.rel}): {s.problem}" for s in sources if s.problem]
     review = data.review
-    texts = [str(v) for v in review.values() if v is not None]
+    texts = [str(v) for v in review.fields.values() if v is not None]
     texts += [t for s in sources for t in (s.title, s.owner, s.rel, *s.ids)]
     unshowable = pages.uncovered(texts)
     if unshowable and pages.cjk_font() is None:

@@ -128,4 +128,4 @@ def roll_forward(data: WorkbookData, options: NextReview = NextReview()) -> tupl
         "Attendees": [{**_values(r), "Attendance": "Invited"}
                       for r in data.tables["Attendees"].records],
     }
-    return rolled_review(data.review, options), rows
+    return rolled_review(data.review.fields, options), rows

@@ -6,11 +6,15 @@ these objects what a sheet or a column is, instead of hard-coding sheet layouts.
 
 from __future__ import annotations
 
+import os
 import tomllib
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
+from pathlib import Path
 from typing import Any, Literal
+
+from ..errors import UserError
 
 ColumnType = Literal[
     "text",
@@ -89,6 +93,9 @@ class Sheet:
     help: str = ""
     table: str | None = None
     input_ref: str | None = None
+    short_title: str = ""
+    agenda_weight: int = 5
+    analysis: str = ""
     nothing_to_report: bool = False
     row_key: tuple[str, ...] = ()
     columns: tuple[Column, ...] = ()
@@ -114,8 +121,21 @@ class Contract:
     standard: str
     header_row: int
     nothing_to_report_label: str
-    input_refs: tuple[str, ...]
     sheets: tuple[Sheet, ...] = field(default_factory=tuple)
+
+    @property
+    def input_refs(self) -> tuple[str, ...]:
+        """The 9.3.2 inputs in contract order: agenda, pre-read, matrix and bundle order."""
+        return tuple(s.input_ref for s in self.sheets if s.input_ref)
+
+    def declared_names(self) -> frozenset[str]:
+        """Every sheet and column name and enum value the contract declares."""
+        names = {s.name for s in self.sheets}
+        for sheet in self.sheets:
+            for col in sheet.columns:
+                names.add(col.name)
+                names.update(col.values)
+        return frozenset(names)
 
     def sheet(self, name: str) -> Sheet:
         for sheet in self.sheets:
@@ -138,18 +158,23 @@ class Contract:
         raise KeyError(f"no sheet for input {ref!r}")
 
 
-def _column(raw: dict[str, Any]) -> Column:
+def _column(raw: dict[str, Any], input_refs: tuple[str, ...]) -> Column:
     kind = raw["type"]
     if kind not in COLUMN_TYPES:
         raise ValueError(f"contract: column {raw['name']!r} has unknown type {kind!r}")
-    if kind in ("enum", "enum_list") and not raw.get("values"):
+    values = tuple(raw.get("values", ()))
+    if raw.get("values_from") == "inputs":
+        values = (*input_refs, *values)
+    elif "values_from" in raw:
+        raise ValueError(f"contract: column {raw['name']!r}: values_from must be \"inputs\"")
+    if kind in ("enum", "enum_list") and not values:
         raise ValueError(f"contract: enum column {raw['name']!r} lists no values")
     return Column(
         name=raw["name"],
         type=kind,
         required=bool(raw.get("required", False)),
-        help=raw.get("help", ""),
-        values=tuple(raw.get("values", ())),
+        help=raw.get("help", "").replace("{inputs}", ", ".join(values)),
+        values=values,
         ref=raw.get("ref"),
         min=raw.get("min"),
         max=raw.get("max"),
@@ -157,7 +182,7 @@ def _column(raw: dict[str, Any]) -> Column:
     )
 
 
-def _sheet(raw: dict[str, Any]) -> Sheet:
+def _sheet(raw: dict[str, Any], input_refs: tuple[str, ...]) -> Sheet:
     return Sheet(
         name=raw["name"],
         kind=raw["kind"],
@@ -166,21 +191,26 @@ def _sheet(raw: dict[str, Any]) -> Sheet:
         help=raw.get("help", ""),
         table=raw.get("table"),
         input_ref=raw.get("input_ref"),
+        short_title=raw.get("short_title", raw.get("title", "")),
+        agenda_weight=int(raw.get("agenda_weight", 5)),
+        analysis=raw.get("analysis", ""),
         nothing_to_report=bool(raw.get("nothing_to_report", False)),
         row_key=tuple(raw.get("row_key", ())),
-        columns=tuple(_column(c) for c in raw.get("column", ())),
+        columns=tuple(_column(c, input_refs) for c in raw.get("column", ())),
     )
 
 
 def parse_contract(data: dict[str, Any]) -> Contract:
     meta = data["meta"]
+    input_refs = tuple(s["input_ref"] for s in data["sheet"] if s.get("input_ref"))
+    if len(set(input_refs)) != len(input_refs):
+        raise ValueError("contract: two sheets declare the same input_ref")
     contract = Contract(
         title=meta["title"],
         standard=meta["standard"],
         header_row=int(meta["header_row"]),
         nothing_to_report_label=meta["nothing_to_report_label"],
-        input_refs=tuple(meta["input_refs"]),
-        sheets=tuple(_sheet(s) for s in data["sheet"]),
+        sheets=tuple(_sheet(s, input_refs) for s in data["sheet"]),
     )
     _check_refs(contract)
     return contract
@@ -197,8 +227,26 @@ def _check_refs(contract: Contract) -> None:
                 contract.sheet(target_sheet).column(target_col)
 
 
-@cache
+CONTRACT_ENV = "ISMS_REVIEW_CONTRACT"
+
+
 def load_contract() -> Contract:
-    """The packaged contract, parsed once per process."""
-    text = resources.files("pipeline.workbook").joinpath("contract.toml").read_text("utf-8")
-    return parse_contract(tomllib.loads(text))
+    """The contract in force: the file named by ``ISMS_REVIEW_CONTRACT`` (an organisation's
+    extended contract), else the packaged one. Parsed once per file."""
+    return _load(os.environ.get(CONTRACT_ENV, ""))
+
+
+@cache
+def _load(path: str) -> Contract:
+    if path:
+        try:
+            text = Path(path).read_text("utf-8")
+        except OSError as exc:
+            raise UserError(f"{path}: the contract named by {CONTRACT_ENV} cannot be read "
+                            f"({exc.strerror}); fix the path or unset it.") from None
+    else:
+        text = resources.files("pipeline.workbook").joinpath("contract.toml").read_text("utf-8")
+    try:
+        return parse_contract(tomllib.loads(text))
+    except (tomllib.TOMLDecodeError, KeyError, ValueError) as exc:
+        raise UserError(f"{path or 'contract.toml'}: not a valid workbook contract ({exc}).") from None

@@ -10,19 +10,103 @@ from typing import Any
 from .contract import Contract, Sheet
 
 
+class UndeclaredColumn(KeyError):
+    """Code asked a row for a column its sheet does not declare: a bug, never user data."""
+
+
+def _check(column: str, declared: frozenset[str], where: str) -> None:
+    if column not in declared:
+        raise UndeclaredColumn(f"{where} declares no column {column!r} (see contract.toml)")
+
+
 @dataclass
 class Record:
-    """One register row: typed values by column name, and its Excel row number."""
+    """One register row: typed values by column name, and its Excel row number.
+
+    Lookups are strict: a column the sheet does not declare raises :class:`UndeclaredColumn`
+    (a misspelt name must fail loudly, not read as blank). A declared column absent from the
+    workbook reads as ``None``."""
 
     row: int
     values: dict[str, Any]
+    declared: frozenset[str]
+    sheet: str = ""
 
     def __getitem__(self, column: str) -> Any:
+        _check(column, self.declared, f"the sheet {self.sheet!r}")
         return self.values.get(column)
 
     def get(self, column: str, default: Any = None) -> Any:
-        value = self.values.get(column)
+        value = self[column]
         return default if value is None else value
+
+
+class Review:
+    """The Review sheet as a typed object: strict lookups by field name, and typed properties
+    for the fields every stage reads."""
+
+    def __init__(self, fields: dict[str, Any], sheet: Sheet) -> None:
+        self.fields = fields
+        self.sheet = sheet
+        self.declared = frozenset(c.name for c in sheet.columns)
+
+    def __getitem__(self, name: str) -> Any:
+        _check(name, self.declared, f"the sheet {self.sheet.name!r}")
+        return self.fields.get(name)
+
+    def get(self, name: str, default: Any = None) -> Any:
+        value = self[name]
+        return default if value is None else value
+
+    def _date(self, name: str) -> dt.date | None:
+        value = self[name]
+        return value if isinstance(value, dt.date) else None
+
+    def _text(self, name: str) -> str:
+        value = self[name]
+        return "" if value is None else str(value)
+
+    @property
+    def organisation(self) -> str:
+        return self._text("Organisation")
+
+    @property
+    def review_id(self) -> str:
+        return self._text("Review ID")
+
+    @property
+    def period_start(self) -> dt.date | None:
+        return self._date("Period start")
+
+    @property
+    def period_end(self) -> dt.date | None:
+        return self._date("Period end")
+
+    @property
+    def cutoff(self) -> dt.date | None:
+        return self._date("Data cut-off")
+
+    @property
+    def meeting_date(self) -> dt.date | None:
+        return self._date("Meeting date")
+
+    @property
+    def meeting_time(self) -> dt.time | None:
+        value = self["Meeting time"]
+        return value if isinstance(value, dt.time) else None
+
+    @property
+    def pre_read_lead(self) -> int:
+        value = self["Pre-read lead (business days)"]
+        return int(value) if isinstance(value, int) else 5
+
+    @property
+    def holiday_calendar(self) -> str:
+        return self._text("Holiday calendar")
+
+    @property
+    def extra_holidays(self) -> str:
+        return self._text("Extra holidays")
 
 
 @dataclass
@@ -38,7 +122,12 @@ class Table:
     actual_name: str = ""  # the sheet name as found in the workbook
 
     def column_index(self, name: str) -> int | None:
+        _check(name, self.declared, f"the sheet {self.sheet.name!r}")
         return self.columns.get(name)
+
+    @property
+    def declared(self) -> frozenset[str]:
+        return frozenset(c.name for c in self.sheet.columns)
 
 
 @dataclass
@@ -46,7 +135,7 @@ class WorkbookData:
     path: Path
     sha256: str
     contract: Contract
-    review: dict[str, Any]
+    review: Review
     review_rows: dict[str, int]  # field → Excel row on the Review sheet
     tables: dict[str, Table]
 
@@ -58,5 +147,4 @@ class WorkbookData:
 
     @property
     def cutoff(self) -> dt.date | None:
-        value = self.review.get("Data cut-off")
-        return value if isinstance(value, dt.date) else None
+        return self.review.cutoff

@@ -13,7 +13,7 @@ from typing import Any
 from .coerce import CONTROL_CHARS, clean_text, coerce, is_blank, suggest
 from .contract import Column, Contract, Sheet
 from .findings import Finding, finding
-from .model import Record, Table, WorkbookData
+from .model import Record, Review, Table, WorkbookData
 from .reader import RawSheet, RawWorkbook
 
 HEADER_SCAN_ROWS = 20
@@ -40,11 +40,12 @@ def parse_workbook(raw: RawWorkbook, contract: Contract) -> tuple[WorkbookData, 
                 table.actual_name = rawsheet.name
                 findings.extend(_parse_table(rawsheet, sheet, contract, table))
             tables[sheet.name] = table
+    fields = next(s for s in contract.data_sheets if s.kind == "fields")
     data = WorkbookData(
         path=raw.path,
         sha256=raw.sha256,
         contract=contract,
-        review=review,
+        review=Review(review, fields),
         review_rows=review_rows,
         tables=tables,
     )
@@ -225,6 +226,7 @@ _TEXT_TYPES = frozenset({"text", "long_text", "id"})  # a printable string is al
 
 
 def _records(raw: RawSheet, sheet: Sheet, header: int, table: Table) -> Iterator[Finding]:
+    declared = table.declared
     columns: list[tuple[Column, int, dict[Any, Any] | None]] = [
         (sheet.column(n), i, {} if sheet.column(n).type in _MEMO_TYPES else None)
         for n, i in table.columns.items()
@@ -264,7 +266,7 @@ def _records(raw: RawSheet, sheet: Sheet, header: int, table: Table) -> Iterator
             elif typed is None and col.required and (r, c) not in formulas:
                 yield finding("required-empty", f"'{col.name}' is required: {col.help}",
                               raw.name, r + 1, c, column=col.name)
-        table.records.append(Record(row=r + 1, values=values))
+        table.records.append(Record(row=r + 1, values=values, declared=declared, sheet=sheet.name))
 
 
 def _cell_findings(
