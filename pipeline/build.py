@@ -104,9 +104,7 @@ def build(workbook: Path, evidence: Path | None, out: Path, stage: Stage = "pre-
                                Report(str(workbook), problems))
     progress("analysing")
     analysis = analyse(data, changes=validation.changes)
-    from .analysis.charts import all_charts  # matplotlib: loaded only when charts are drawn
-
-    charts = all_charts(analysis)
+    charts = analysis.charts()  # matplotlib: loaded only when charts are drawn
     when = source_date()  # now, or SOURCE_DATE_EPOCH for byte-identical rebuilds
     lead = data.review.get("Pre-read lead (business days)")
     meeting = data.review.get("Meeting date")

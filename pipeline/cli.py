@@ -139,7 +139,7 @@ def analyse_command(workbook: Path, as_json: bool, charts_dir: Path | None,
     if charts_dir is not None:
         from .analysis.charts import write_charts  # matplotlib: loaded only when asked
 
-        written = write_charts(analysis, charts_dir)
+        written = write_charts(analysis.charts(), charts_dir)
         click.echo(f"wrote {len(written)} chart(s) to {charts_dir}", err=as_json)
     if as_json:
         click.echo(json.dumps(analysis.to_dict(), indent=2, ensure_ascii=False))

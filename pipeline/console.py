@@ -5,9 +5,11 @@ from __future__ import annotations
 import sys
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from .analysis import Analysis
+from .formatting import long_date, period_range
 from .workbook.findings import Report
 
 
@@ -37,15 +39,13 @@ def print_report(report: Report, out: Console | None = None) -> None:
               f"in {report.path}", markup=False)
 
 
-def _pct(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:.0%}"
-
-
 def print_analysis(a: Analysis, out: Console | None = None) -> None:
-    """The analysis as a few terminal tables: what an executive asks first."""
+    """The analysis as terminal tables, rendered from the same per-input summaries as the
+    pre-read: coverage, each input's headline and table, the decisions requested."""
     out = out or console()
-    out.print(f"[bold]{a.organisation} — {a.review_id}[/]: period {a.period_start} to "
-              f"{a.period_end}, data cut-off {a.cutoff}")
+    period = period_range(a.period_start, a.period_end)
+    out.print(f"[bold]{escape(a.organisation)} — {escape(a.review_id)}[/]: period {period}, "
+              f"data cut-off {long_date(a.cutoff)}")
     cov = Table(title="Coverage of the 9.3.2 inputs")
     for heading in ("Input", "Status", "Limitations"):
         cov.add_column(heading, overflow="fold")
@@ -55,50 +55,29 @@ def print_analysis(a: Analysis, out: Console | None = None) -> None:
         cov.add_row(ref, f"[{style[status]}]{status}[/]" + (f" ({why})" if why else ""),
                     " ".join(a.limitations.get(ref, [])))
     out.print(cov)
-    metrics = Table(title=f"d2 Metrics (latest period; trend over the last "
-                          f"{a.settings.trend_window} periods)")
-    for heading in ("Metric", "Name", "Latest", "Period", "Target", "Status", "Trend"):
-        metrics.add_column(heading)
-    colour = {"met": "green", "near": "yellow", "missed": "red", "no data": "dim"}
-    for m in a.metrics:
-        metrics.add_row(m.id, m.name, f"{m.latest:g}" if m.latest is not None else "n/a",
-                        m.latest_period.label if m.latest_period else "n/a",
-                        f"{m.target:g}" if m.target is not None else "n/a",
-                        f"[{colour[m.status]}]{m.status}[/]", m.trend)
-    out.print(metrics)
-    kpis = Table(title=f"Headline figures at the cut-off {a.cutoff}")
-    kpis.add_column("Input")
-    kpis.add_column("Figure")
-    act, nc, risks = a.actions, a.nonconformities, a.risks
-    rows = [
-        ("a Actions", f"{act.open} open of {act.total}; on time {_pct(act.on_time_rate)} "
-                      f"({act.done_on_time}/{act.due_in_period}); overdue: "
-                      f"{', '.join(act.overdue) or 'none'}; escalate: {', '.join(act.escalate) or 'none'}"),
-        ("b Context", f"{a.context.total} changes; impact not stated: "
-                      f"{', '.join(a.context.no_impact) or 'none'}"),
-        ("c Parties", f"{a.parties.total} changes; response not stated: "
-                      f"{', '.join(a.parties.no_response) or 'none'}"),
-        ("d1 NCs", f"{nc.open} open ({', '.join(f'{k} {v}' for k, v in nc.open_by_severity.items())}); "
-                   f"median {nc.days_to_close_median if nc.days_to_close_median is not None else 'n/a'} "
-                   f"days to close; verified {_pct(nc.verified_share)}; majors open: "
-                   f"{', '.join(nc.majors_open) or 'none'}"),
-        ("d3 Audits", f"{a.audits.total} audits; findings "
-                      f"{', '.join(f'{k} {v}' for k, v in a.audits.totals.items())}; open: "
-                      f"{', '.join(a.audits.open) or 'none'}"),
-        ("d4 Objectives", ", ".join(f"{k} {v}" for k, v in a.objectives.by_status.items())),
-        ("e Feedback", f"{a.feedback.total} items; recurring: " + (", ".join(
-            f"{t.party_type}/{t.category} x{t.count}" for t in a.feedback.recurring_themes) or "none")),
-        ("f Risks", f"{risks.total} risks; above appetite: {', '.join(risks.above_appetite) or 'none'}; "
-                    f"untreated: {', '.join(risks.untreated) or 'none'}"),
-        ("g Improvements", f"{a.improvements.total} proposals; "
-                           f"{len(a.improvements.resources_requested)} ask for resources"),
-    ]
-    for row in rows:
-        kpis.add_row(*row)
-    out.print(kpis)
+    figures = Table(title=f"Headline figures at the cut-off {long_date(a.cutoff)}")
+    for heading in ("Figure", "Value", "Basis"):
+        figures.add_column(heading, overflow="fold")
+    colour = {"met": "green", "near": "yellow", "missed": "red", "info": "default"}
+    for f in a.figures():
+        figures.add_row(f.label, f"[{colour[f.status]}]{escape(f.value)}[/]", escape(f.basis))
+    out.print(figures)
+    for ref, item in a.inputs.items():
+        if a.coverage.get(ref) != "content":
+            continue
+        summary = a.summary(ref)
+        out.print(f"\n[bold]{item.spec.clause} {escape(item.spec.short_title)}[/]: "
+                  f"{escape(summary.headline)}")
+        if summary.table.rows:
+            table = Table()
+            for heading in summary.table.headers:
+                table.add_column(escape(heading), overflow="fold")
+            for row in summary.table.rows:
+                table.add_row(*(escape(cell) for cell in row))
+            out.print(table)
     asks = Table(title="Decisions requested of management")
     for heading in ("Input", "Source", "Kind", "Request"):
         asks.add_column(heading, overflow="fold")
     for d in a.decisions_requested:
-        asks.add_row(d.input_ref, d.source_id, d.kind, d.request)
+        asks.add_row(d.input_ref, escape(d.source_id), d.kind, escape(d.request))
     out.print(asks)

@@ -43,7 +43,7 @@ def sheet_reference(contract: Contract | None = None) -> str:
 
 GUIDE_HEAD = """# Writing and editing the Word templates
 
-*Generated from `pipeline/documents/context.py` by `python -m pipeline.docs`; do not edit by hand.*
+*Generated from `pipeline/documents/model.py` by `python -m pipeline.docs`; do not edit by hand.*
 
 The agenda, pre-read and minutes are made from `doc_templates/agenda.docx`, `pre_read.docx` and
 `minutes.docx`. Copy them to a folder of your own, change wording, logo, fonts and styles in
@@ -81,7 +81,7 @@ def _type_name(tp: object) -> str:
 
 
 def template_guide() -> str:
-    from .documents.context import ReviewContext
+    from .documents.model import ReviewContext
 
     lines = [GUIDE_HEAD]
     seen: set[type] = set()

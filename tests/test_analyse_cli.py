@@ -12,7 +12,6 @@ from pathlib import Path
 from openpyxl.workbook.workbook import Workbook
 
 from pipeline.analysis import analyse
-from pipeline.analysis.charts import all_charts
 from pipeline.workbook.validate import validate_workbook
 
 from .conftest import GOOD, run_cli
@@ -69,8 +68,8 @@ def test_charts_written_for_every_metric_and_kpi(tmp_path: Path) -> None:
 
 
 def test_charts_are_byte_identical_across_runs_and_processes(tmp_path: Path) -> None:
-    first = all_charts(analyse(validate_workbook(GOOD).data))
-    second = all_charts(analyse(validate_workbook(GOOD).data))
+    first = analyse(validate_workbook(GOOD).data).charts()
+    second = analyse(validate_workbook(GOOD).data).charts()
     assert first == second
     subprocess.run([sys.executable, "-m", "pipeline", "analyse", str(GOOD), "--charts",
                     str(tmp_path)], check=True, capture_output=True, timeout=300)

@@ -321,7 +321,7 @@ def test_decisions_requested_come_with_their_input(tmp_path: Path) -> None:
         ("a", "A6", "Escalated action"), ("a", "A7", "Escalated action"),
         ("f", "R1", "Risk above appetite without treatment"), ("f", "R5", "Risk acceptance"),
         ("g", "G1", "Resource request")]
-    assert "1 days overdue" in asks[1].request and "2 FTE" in asks[-1].request
+    assert "1 day overdue" in asks[1].request and "2 FTE" in asks[-1].request
 
 
 def test_coverage_content_nothing_missing(tmp_path: Path) -> None:

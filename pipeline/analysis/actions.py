@@ -9,9 +9,20 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from ..formatting import days, long_date, number, percent, short_date
 from ..workbook.contract import Sheet
 from ..workbook.model import Table
 from ..workbook.signals import action_escalate, action_overdue_days
+from .base import (
+    ChartRef,
+    DecisionRequest,
+    Figure,
+    FigureStatus,
+    InputContext,
+    Summary,
+    SummaryTable,
+    View,
+)
 from .common import Scope, count_by, records, share
 
 
@@ -64,3 +75,61 @@ def analyse_actions(table: Table | None, sheet: Sheet, scope: Scope) -> ActionsR
         basis=f"Actions due {scope.period_start.isoformat()} to {scope.period_end.isoformat()}; "
               f"status at the cut-off {scope.cutoff.isoformat()}.",
     )
+
+# --------------------------------------------------------------------- the input's shape
+
+KEY = "actions"
+
+
+def analyse(ctx: InputContext) -> ActionsResult:
+    return analyse_actions(ctx.table, ctx.spec.sheet, ctx.scope)
+
+
+def asks(a: ActionsResult, view: View) -> list[DecisionRequest]:
+    detail = {o.id: o for o in a.overdue_detail}
+    out = []
+    for action_id in a.escalate:
+        late = detail.get(action_id)
+        why = f", {days(late.days_overdue)} overdue" if late else ""
+        out.append(DecisionRequest(
+            view.spec.ref, action_id, "Escalated action",
+            f"{action_id} has been carried forward repeatedly{why}: confirm owner, date and "
+            "resources, or close it."))
+    return out
+
+
+def summary(a: ActionsResult, view: View) -> Summary:
+    text = (f"{a.total} actions tracked: {a.open} still open. {percent(a.on_time_rate)} of the "
+            f"{a.due_in_period} actions due in the period were done on time. "
+            f"{len(a.overdue)} are overdue at the cut-off"
+            + (f", the oldest by {days(a.overdue_detail[0].days_overdue)}" if a.overdue else "")
+            + (f"; {', '.join(a.escalate)} must be escalated after repeated carry-forward."
+               if a.escalate else "."))
+    rows = [[o.id, o.action, o.owner, short_date(o.due), number(o.days_overdue),
+             number(o.carry_forward)] for o in a.overdue_detail]
+    return Summary(text, SummaryTable(["Overdue action", "Action", "Owner", "Due", "Days overdue",
+                                       "Carried forward"], rows),
+                   [ChartRef("kpi_actions", "Actions by status")])
+
+
+def figures(a: ActionsResult, view: View) -> list[Figure]:
+    rate = a.on_time_rate
+    on_time: FigureStatus = "info" if rate is None else (
+        "met" if rate >= 0.9 else "near" if rate >= 0.75 else "missed")
+    return [
+        Figure("Previous actions done on time",
+               f"{percent(rate)} ({a.done_on_time} of {a.due_in_period})", on_time, a.basis),
+        Figure("Actions overdue", number(len(a.overdue)), "missed" if a.overdue else "met",
+               f"at the cut-off {long_date(view.cutoff)}"),
+        Figure("Actions to escalate", number(len(a.escalate)), "missed" if a.escalate else "met",
+               "Carried forward twice or more"),
+    ]
+
+
+def draw(a: ActionsResult, view: View) -> dict[str, bytes]:
+    from .charts import COLOURS, bars
+
+    return {"kpi_actions": bars(
+        "Previous actions by status", list(a.by_status), list(a.by_status.values()),
+        ["#1565C0", "#42A5F5", COLOURS["met"], "#9E9E9E"][: len(a.by_status)],
+        f"on time {percent(a.on_time_rate)} · overdue {len(a.overdue)} · escalate {len(a.escalate)}")}

@@ -5,9 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from ..formatting import short_date
 from ..workbook.model import Table
 from ..workbook.periods import Period
-from .common import Scope, records
+from .base import InputContext, Summary, SummaryTable, View
+from .common import Scope, records, stale_note
 
 GRADES = ("Majors", "Minors", "Observations", "OFIs")
 
@@ -65,3 +67,32 @@ def analyse_audits(table: Table | None, scope: Scope, periods: list[Period]) -> 
         open=[a.id for a in audits if a.status != "Closed"],
         basis=f"Audits on the register; status at the cut-off {scope.cutoff.isoformat()}.",
     )
+
+
+# --------------------------------------------------------------------- the input's shape
+
+KEY = "audits"
+
+
+def analyse(ctx: InputContext) -> AuditsResult:
+    return analyse_audits(ctx.table, ctx.scope, ctx.periods)
+
+
+def summary(r: AuditsResult, view: View) -> Summary:
+    t = r.totals
+    text = (f"{r.total} audits: {t['Majors']} major and {t['Minors']} minor "
+            f"nonconformities, {t['Observations']} observations and {t['OFIs']} opportunities for "
+            f"improvement. Still open: {', '.join(r.open) or 'none'}.")
+    rows = [[x.id, x.type, short_date(x.date), str(x.majors), str(x.minors), str(x.observations),
+             str(x.ofis), x.status] for x in r.audits]
+    return Summary(text, SummaryTable(["Audit", "Type", "Date", "Majors", "Minors", "Obs.", "OFIs",
+                                       "Status"], rows))
+
+
+def limitations(r: AuditsResult, ctx: InputContext) -> list[str]:
+    notes = stale_note(ctx.table.records, "Date", "audit", ctx.scope, ctx.settings.stale_after_days)
+    unfinished = [x.id for x in r.audits if x.status in ("Planned", "In progress")]
+    if unfinished:
+        notes.append(f"Not finished at the cut-off: {', '.join(unfinished)}; their findings "
+                     "are not yet counted in full.")
+    return notes

@@ -21,8 +21,9 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator
 
-from .analyse import Analysis
-from .metrics import MetricResult, chart_stem
+from ..formatting import number
+from .metrics import MetricResult
+from .nonconformities import PeriodFlow
 
 COLOURS = {"met": "#2E7D32", "near": "#F9A825", "missed": "#C62828", "no data": "#9E9E9E"}
 INK, GRID, LINE = "#212121", "#E0E0E0", "#607D8B"
@@ -47,8 +48,8 @@ def _png(fig: Figure) -> bytes:
     return buffer.getvalue()
 
 
-def _fmt(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:,.4g}"
+def _fmt(value: float | None, unit: str = "") -> str:
+    return number(value, unit)
 
 
 def metric_chart(metric: MetricResult) -> bytes:
@@ -81,7 +82,7 @@ def metric_chart(metric: MetricResult) -> bytes:
         ax.set_xlim(-0.5, max(labels) + 0.5)
         if metric.target is not None:
             ax.axhline(metric.target, color=INK, linestyle=(0, (4, 3)), linewidth=1, zorder=1)
-            ax.annotate(f"Target {_fmt(metric.target)}", xy=(1.0, metric.target),
+            ax.annotate(f"Target {_fmt(metric.target, metric.unit)}", xy=(1.0, metric.target),
                         xycoords=("axes fraction", "data"), xytext=(4, 0),
                         textcoords="offset points", va="center", fontsize=8, color=INK)
         low = min([*ys, metric.target if metric.target is not None else ys[0]])
@@ -96,8 +97,8 @@ def metric_chart(metric: MetricResult) -> bytes:
     fig.text(0.01, 0.95, f"{metric.id}  {name}", fontsize=10, fontweight="bold",
              color=INK, va="top")
     latest = metric.latest_period.label if metric.latest_period else "n/a"
-    fig.text(0.01, 0.87, f"{metric.better_when} is better · target {_fmt(metric.target)} · "
-             f"latest {_fmt(metric.latest)} ({latest})", fontsize=8.5, color=INK, va="top")
+    fig.text(0.01, 0.87, f"{metric.better_when} is better · target {_fmt(metric.target, metric.unit)} · "
+             f"latest {_fmt(metric.latest, metric.unit)} ({latest})", fontsize=8.5, color=INK, va="top")
     fig.text(0.99, 0.95, f"{metric.status.upper()} · {metric.trend}", fontsize=9.5,
              fontweight="bold", color=COLOURS.get(metric.status, INK), va="top", ha="right")
     handles = [Line2D([], [], marker="o", linestyle="", color=COLOURS[s], label=s)
@@ -107,7 +108,7 @@ def metric_chart(metric: MetricResult) -> bytes:
     return _png(fig)
 
 
-def _bars(title: str, labels: list[str], values: list[int], colours: list[str],
+def bars(title: str, labels: list[str], values: list[int], colours: list[str],
           note: str = "") -> bytes:
     fig = _figure(2.1)
     ax = fig.add_axes((0.22, 0.14, 0.7, 0.66))
@@ -126,32 +127,8 @@ def _bars(title: str, labels: list[str], values: list[int], colours: list[str],
     return _png(fig)
 
 
-def kpi_charts(analysis: Analysis) -> dict[str, bytes]:
-    """Headline KPI charts by file stem."""
-    charts: dict[str, bytes] = {}
-    counts = analysis.metric_status_counts
-    charts["kpi_metrics"] = _bars(
-        "Metrics against target (latest period)", ["Met", "Near", "Missed"],
-        [counts["met"], counts["near"], counts["missed"]],
-        [COLOURS["met"], COLOURS["near"], COLOURS["missed"]],
-        f"data to {analysis.cutoff.isoformat()}")
-    a = analysis.actions
-    rate = "n/a" if a.on_time_rate is None else f"{a.on_time_rate:.0%}"
-    charts["kpi_actions"] = _bars(
-        "Previous actions by status", list(a.by_status), list(a.by_status.values()),
-        ["#1565C0", "#42A5F5", COLOURS["met"], "#9E9E9E"][: len(a.by_status)],
-        f"on time {rate} · overdue {len(a.overdue)} · escalate {len(a.escalate)}")
-    r = analysis.risks
-    charts["kpi_risks"] = _bars(
-        "Risks by residual level", list(r.by_level), list(r.by_level.values()),
-        ["#81C784", "#FFD54F", "#FF8A65", "#C62828", "#9E9E9E"][: len(r.by_level)],
-        f"above appetite {len(r.above_appetite)} · untreated {len(r.untreated)}")
-    charts["kpi_nonconformities"] = _nc_flow(analysis)
-    return charts
-
-
-def _nc_flow(analysis: Analysis) -> bytes:
-    flow = analysis.nonconformities.per_period
+def nc_flow(flow: list[PeriodFlow], note: str) -> bytes:
+    """Nonconformities opened and closed per period, as paired bars."""
     fig = _figure(2.3)
     ax = fig.add_axes((0.08, 0.16, 0.9, 0.62))
     xs = list(range(len(flow)))
@@ -164,24 +141,15 @@ def _nc_flow(analysis: Analysis) -> bytes:
     ax.grid(axis="y", color=GRID, linewidth=0.6)
     ax.spines[["top", "right"]].set_visible(False)
     ax.legend(frameon=False, loc="upper left", ncols=2, fontsize=8)
-    nc = analysis.nonconformities
     fig.text(0.01, 0.95, "Nonconformities opened and closed per period", fontsize=10,
              fontweight="bold", color=INK, va="top")
-    fig.text(0.99, 0.95, f"open {nc.open} · majors open {len(nc.majors_open)}", fontsize=8.5,
-             color=INK, va="top", ha="right")
+    fig.text(0.99, 0.95, note, fontsize=8.5, color=INK, va="top", ha="right")
     return _png(fig)
 
 
-def all_charts(analysis: Analysis) -> dict[str, bytes]:
-    """Every chart by file stem: ``metric_<id>`` and ``kpi_*``."""
-    charts = {chart_stem(m.id): metric_chart(m) for m in analysis.metrics}
-    charts.update(kpi_charts(analysis))
-    return charts
-
-
-def write_charts(analysis: Analysis, folder: Path) -> list[Path]:
+def write_charts(charts: dict[str, bytes], folder: Path) -> list[Path]:
     paths = []
-    for stem, png in all_charts(analysis).items():
+    for stem, png in charts.items():
         path = folder / f"{stem}.png"
         atomic_write_bytes(path, png)
         paths.append(path)

@@ -1,5 +1,5 @@
-"""b and c: changes in context and in interested parties' needs; items whose consequence for
-the ISMS has not been stated are flagged."""
+"""b: changes in external and internal issues; items whose consequence for the ISMS has not been
+stated are flagged."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ from dataclasses import dataclass
 
 from ..workbook.contract import Sheet
 from ..workbook.model import Table
-from .common import Scope, count_by, records
+from .base import InputContext, Summary, SummaryTable, View
+from .common import Scope, count_by, records, stale_note
 
 
 @dataclass
@@ -17,14 +18,6 @@ class ContextResult:
     by_origin: dict[str, int]
     no_impact: list[str]
     climate_change_considered: bool
-    basis: str
-
-
-@dataclass
-class PartiesResult:
-    total: int
-    by_party: dict[str, int]
-    no_response: list[str]
     basis: str
 
 
@@ -41,10 +34,31 @@ def analyse_context(table: Table | None, sheet: Sheet, scope: Scope) -> ContextR
     )
 
 
-def analyse_parties(table: Table | None, scope: Scope) -> PartiesResult:
-    recs = records(table)
-    return PartiesResult(
-        total=len(recs), by_party=count_by(recs, "Interested party"),
-        no_response=[str(r["Item ID"]) for r in recs if not r["ISMS response"]],
-        basis=f"Changes in needs and expectations up to the cut-off {scope.cutoff.isoformat()}.",
-    )
+# --------------------------------------------------------------------- the input's shape
+
+KEY = "context"
+
+
+def analyse(ctx: InputContext) -> ContextResult:
+    return analyse_context(ctx.table, ctx.spec.sheet, ctx.scope)
+
+
+def summary(c: ContextResult, view: View) -> Summary:
+    cats = ", ".join(f"{k} {v}" for k, v in c.by_category.items())
+    text = (f"{c.total} changes in context ({c.by_origin.get('External', 0)} external, "
+            f"{c.by_origin.get('Internal', 0)} internal): {cats or 'none'}. "
+            + ("Climate change was considered. " if c.climate_change_considered else "")
+            + (f"ISMS impact still to be assessed for {', '.join(c.no_impact)}." if c.no_impact else ""))
+    return Summary(text.strip(), SummaryTable(["Categories", "Count"],
+                                              [[k, str(v)] for k, v in c.by_category.items()]))
+
+
+def limitations(c: ContextResult, ctx: InputContext) -> list[str]:
+    notes = stale_note(ctx.table.records, "Date identified", "context change", ctx.scope,
+                       ctx.settings.stale_after_days)
+    if c.total and not c.climate_change_considered:
+        notes.append("No climate-change issue is recorded: confirm it was considered "
+                     "(ISO/IEC 27001:2022/Amd 1:2024).")
+    if c.no_impact:
+        notes.append(f"ISMS impact not yet stated for {', '.join(c.no_impact)}.")
+    return notes

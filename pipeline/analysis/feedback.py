@@ -8,7 +8,8 @@ from dataclasses import dataclass
 
 from ..workbook.contract import Sheet
 from ..workbook.model import Table
-from .common import Scope, count_by, records
+from .base import InputContext, Summary, SummaryTable, View
+from .common import Scope, count_by, records, stale_note
 
 
 @dataclass(frozen=True)
@@ -59,3 +60,27 @@ def analyse_feedback(table: Table | None, sheet: Sheet, scope: Scope) -> Feedbac
         no_response=[str(r["Feedback ID"]) for r in recs if not r["Response"]],
         basis=f"Feedback received up to the cut-off {scope.cutoff.isoformat()}.",
     )
+
+
+# --------------------------------------------------------------------- the input's shape
+
+KEY = "feedback"
+
+
+def analyse(ctx: InputContext) -> FeedbackResult:
+    return analyse_feedback(ctx.table, ctx.spec.sheet, ctx.scope)
+
+
+def summary(f: FeedbackResult, view: View) -> Summary:
+    themes = "; ".join(f"{t.party_type} / {t.category} ({t.count}: {', '.join(t.ids)})"
+                       for t in f.recurring_themes)
+    text = (f"{f.total} items of feedback, {f.by_significance.get('High', 0)} of high significance. "
+            + (f"Recurring themes: {themes}." if themes else "No recurring theme."))
+    levels = list(f.by_significance)
+    rows = [[party, *(str(row.get(lvl, 0)) for lvl in levels)] for party, row in f.matrix.items()]
+    return Summary(text, SummaryTable(["Party type", *levels], rows))
+
+
+def limitations(f: FeedbackResult, ctx: InputContext) -> list[str]:
+    return stale_note(ctx.table.records, "Date", "feedback item", ctx.scope,
+                      ctx.settings.stale_after_days)

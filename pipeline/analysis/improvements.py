@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..formatting import money
 from ..workbook.contract import Sheet
 from ..workbook.model import Table
+from .base import DecisionRequest, InputContext, Summary, SummaryTable, View
 from .common import Scope, count_by, records
 
 
@@ -44,3 +46,36 @@ def analyse_improvements(table: Table | None, sheet: Sheet, scope: Scope) -> Imp
         proposals=proposals,
         basis=f"Proposals open at the cut-off {scope.cutoff.isoformat()}.",
     )
+
+
+# --------------------------------------------------------------------- the input's shape
+
+KEY = "improvements"
+
+
+def analyse(ctx: InputContext) -> ImprovementsResult:
+    return analyse_improvements(ctx.table, ctx.spec.sheet, ctx.scope)
+
+
+def asks(g: ImprovementsResult, view: View) -> list[DecisionRequest]:
+    out = []
+    for p in g.proposals:
+        resources = p.resources or ""
+        if p.cost:
+            resources = f"{resources}; estimated cost {money(p.cost, view.currency)}".lstrip("; ")
+        kind = "Resource request" if resources else "Improvement"
+        text = f"{p.id} ({p.priority} priority): {p.proposed_decision}"
+        out.append(DecisionRequest(view.spec.ref, p.id, kind,
+                                   f"{text} Resources: {resources}." if resources else text))
+    return out
+
+
+def summary(g: ImprovementsResult, view: View) -> Summary:
+    text = (f"{g.total} proposals ({', '.join(f'{v} {k.lower()}' for k, v in g.by_priority.items() if v)} "
+            f"priority); {len(g.resources_requested)} ask for resources"
+            + (f", estimated {money(g.total_cost, view.currency)} in total." if g.total_cost else "."))
+    rows = [[p.id, p.opportunity, p.priority, p.resources,
+             money(p.cost, view.currency) if p.cost else "", p.proposed_decision]
+            for p in g.proposals]
+    return Summary(text, SummaryTable(["Proposal", "Opportunity", "Priority", "Resources", "Cost",
+                                       "Decision asked"], rows))

@@ -18,8 +18,10 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Literal
 
-from ..workbook.model import Record, WorkbookData
+from ..formatting import number
+from ..workbook.model import Record, Table, WorkbookData
 from ..workbook.periods import Granularity, Period, from_ordinal
+from .base import ChartRef, Figure, FigureStatus, InputContext, Summary, SummaryTable, View
 from .settings import AnalysisSettings
 
 Status = Literal["met", "near", "missed", "no data"]
@@ -113,7 +115,8 @@ def analyse_metric(rows: list[Record], settings: AnalysisSettings) -> MetricResu
     if missing:
         limitations.append(f"No value for {', '.join(p.label for p in missing)}.")
     if len({p.target for p in points}) > 1:
-        limitations.append(f"Target changed during the series (now {_num(target)}).")
+        limitations.append("Target changed during the series (now "
+                           f"{number(target, str(last.get('Unit', '')))}).")
     return MetricResult(
         id=str(first["Metric ID"]), name=str(last.get("Metric", "")), unit=str(last.get("Unit", "")),
         better_when=better, target=target, owner=str(last.get("Owner", "")),
@@ -132,12 +135,9 @@ def chart_stem(metric_id: str) -> str:
     return "metric_" + "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in metric_id)
 
 
-def _num(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:g}"
-
-
-def analyse_metrics(data: WorkbookData, settings: AnalysisSettings) -> list[MetricResult]:
-    table = data.tables.get("d2 Metrics")
+def analyse_metrics(data: WorkbookData, settings: AnalysisSettings,
+                    table: Table | None = None) -> list[MetricResult]:
+    table = table or data.tables.get("d2 Metrics")
     if table is None:
         return []
     by_id: dict[str, list[Record]] = defaultdict(list)
@@ -183,3 +183,69 @@ def stale_metrics(metrics: list[MetricResult], cutoff: dt.date) -> list[str]:
     if len({m.latest_period.granularity for m in dated if m.latest_period}) > 1:
         notes.append("Metrics are reported over periods of different lengths.")
     return notes
+
+
+# --------------------------------------------------------------------- the input's shape
+
+KEY = "metrics"
+
+
+def analyse(ctx: InputContext) -> list[MetricResult]:
+    return analyse_metrics(ctx.data, ctx.settings, ctx.table)
+
+
+def status_counts(metrics: list[MetricResult]) -> dict[str, int]:
+    counts = {s: 0 for s in ("met", "near", "missed", "no data")}
+    for m in metrics:
+        counts[m.status] = counts.get(m.status, 0) + 1
+    return counts
+
+
+def summary(metrics: list[MetricResult], view: View) -> Summary:
+    counts = status_counts(metrics)
+    declining = [m.id for m in metrics if m.trend == "declining"]
+    missed = [m.id for m in metrics if m.status == "missed"]
+    text = (f"{counts['met']} of {len(metrics)} metrics meet their target in their latest period; "
+            f"{counts['near']} are near and {counts['missed']} miss it"
+            + (f" ({', '.join(missed)})" if missed else "") + ". "
+            + (f"Declining: {', '.join(declining)}." if declining else "None is declining."))
+    rows = [[m.id, m.name, number(m.target, m.unit), number(m.latest, m.unit),
+             m.latest_period.label if m.latest_period else "n/a", m.status, m.trend]
+            for m in metrics]
+    charts = [ChartRef("kpi_metrics", "Metrics against target"), *(
+        ChartRef(chart_stem(m.id), f"{m.id} {m.name}: {m.status}, {m.trend}") for m in metrics)]
+    return Summary(text, SummaryTable(["Metric", "Name", "Target", "Latest", "Period", "Status",
+                                       "Trend"], rows), charts)
+
+
+def figures(metrics: list[MetricResult], view: View) -> list[Figure]:
+    counts = status_counts(metrics)
+    status: FigureStatus = "met" if counts["missed"] == 0 and counts["near"] == 0 else (
+        "missed" if counts["missed"] else "near")
+    return [Figure("Metrics meeting target", f"{counts['met']} of {len(metrics)}", status,
+                   "Latest period of each metric")]
+
+
+def limitations(metrics: list[MetricResult], ctx: InputContext) -> list[str]:
+    notes = stale_metrics(metrics, ctx.scope.cutoff)
+    notes += [f"{m.id}: {line}" for m in metrics for line in m.limitations
+              if not line.startswith(m.id)]
+    if metrics and ctx.periods and metrics[0].latest_period is not None:
+        granularity = ctx.periods[0].granularity
+        if any(m.latest_period and m.latest_period.granularity != granularity for m in metrics):
+            notes.append("Some metrics use a different period length from the review's "
+                         f"{granularity}ly buckets.")
+    return notes
+
+
+def draw(metrics: list[MetricResult], view: View) -> dict[str, bytes]:
+    from .charts import COLOURS, bars, metric_chart
+
+    charts = {chart_stem(m.id): metric_chart(m) for m in metrics}
+    counts = status_counts(metrics)
+    charts["kpi_metrics"] = bars(
+        "Metrics against target (latest period)", ["Met", "Near", "Missed"],
+        [counts["met"], counts["near"], counts["missed"]],
+        [COLOURS["met"], COLOURS["near"], COLOURS["missed"]],
+        f"data to {view.cutoff.isoformat()}")
+    return charts

@@ -7,11 +7,13 @@ import datetime as dt
 import statistics
 from dataclasses import dataclass
 
+from ..formatting import long_date, number, percent, short_date
 from ..workbook.contract import Sheet
 from ..workbook.model import Table
 from ..workbook.periods import Period
 from ..workbook.signals import major_nc_open
-from .common import Scope, count_by, records, share
+from .base import ChartRef, Figure, InputContext, Summary, SummaryTable, View
+from .common import Scope, count_by, records, share, stale_note
 
 
 @dataclass(frozen=True)
@@ -77,3 +79,42 @@ def analyse_nonconformities(table: Table | None, sheet: Sheet, scope: Scope,
         majors_open=[str(r["NC ID"]) for r in recs if major_nc_open(r)],
         basis=f"All nonconformities on the register; ages at the cut-off {scope.cutoff.isoformat()}.",
     )
+
+
+# --------------------------------------------------------------------- the input's shape
+
+KEY = "nonconformities"
+
+
+def analyse(ctx: InputContext) -> NonconformitiesResult:
+    return analyse_nonconformities(ctx.table, ctx.spec.sheet, ctx.scope, ctx.periods)
+
+
+def summary(n: NonconformitiesResult, view: View) -> Summary:
+    sev = ", ".join(f"{v} {k.lower()}" for k, v in n.open_by_severity.items() if v)
+    text = (f"{n.open} nonconformities open ({sev or 'none'}); {n.closed} closed, in a median of "
+            f"{number(n.days_to_close_median)} days (mean {number(n.days_to_close_mean)}). "
+            f"Effectiveness verified for {percent(n.verified_share)} of closed ones."
+            + (f" Major nonconformity {', '.join(n.majors_open)} is still open." if n.majors_open else ""))
+    rows = [[o.id, o.severity, short_date(o.raised_on), number(o.age_days), o.owner,
+             short_date(o.due)] for o in n.open_detail]
+    return Summary(text, SummaryTable(["Open NC", "Severity", "Raised", "Age (days)", "Owner", "Due"],
+                                      rows),
+                   [ChartRef("kpi_nonconformities", "Nonconformities opened and closed per period")])
+
+
+def figures(n: NonconformitiesResult, view: View) -> list[Figure]:
+    return [Figure("Major nonconformities open", number(len(n.majors_open)),
+                   "missed" if n.majors_open else "met", f"at the cut-off {long_date(view.cutoff)}")]
+
+
+def limitations(n: NonconformitiesResult, ctx: InputContext) -> list[str]:
+    return stale_note(ctx.table.records, "Raised on", "nonconformity", ctx.scope,
+                      ctx.settings.stale_after_days)
+
+
+def draw(n: NonconformitiesResult, view: View) -> dict[str, bytes]:
+    from .charts import nc_flow
+
+    return {"kpi_nonconformities": nc_flow(n.per_period, f"open {n.open} · majors open "
+                                                         f"{len(n.majors_open)}")}

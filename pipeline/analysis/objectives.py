@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from ..workbook.contract import Sheet
 from ..workbook.model import Table
+from .base import InputContext, Summary, SummaryTable, View
 from .common import Scope, count_by, records
 from .metrics import MetricResult
 
@@ -45,3 +46,23 @@ def analyse_objectives(table: Table | None, sheet: Sheet, metrics: list[MetricRe
         basis=f"Objectives and progress at the cut-off {scope.cutoff.isoformat()}; linked "
               "metrics at their latest period.",
     )
+
+
+# --------------------------------------------------------------------- the input's shape
+
+KEY = "objectives"
+
+
+def analyse(ctx: InputContext) -> ObjectivesResult:
+    metrics: list[MetricResult] = ctx.results.get("metrics", [])
+    return analyse_objectives(ctx.table, ctx.spec.sheet, metrics, ctx.scope)
+
+
+def summary(o: ObjectivesResult, view: View) -> Summary:
+    status = ", ".join(f"{v} {k.lower()}" for k, v in o.by_status.items() if v)
+    text = (f"{o.total} objectives: {status or 'none'}. "
+            + ("Linked metric missing its target: "
+               + ", ".join(f"{m.objective} ({m.metric})" for m in o.metric_missed) + "."
+               if o.metric_missed else "No linked metric misses its target."))
+    return Summary(text, SummaryTable(["Status", "Objectives"],
+                                      [[k, str(v)] for k, v in o.by_status.items()]))

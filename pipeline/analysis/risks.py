@@ -11,9 +11,11 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from ..formatting import long_date, number, short_date
 from ..workbook.model import Record, Table
 from ..workbook.signals import residual_score, risk_above_appetite, risk_untreated
-from .common import Scope, records
+from .base import ChartRef, DecisionRequest, Figure, InputContext, Summary, SummaryTable, View
+from .common import Scope, records, stale_note
 from .settings import AnalysisSettings
 
 LEVELS = ("Low", "Medium", "High", "Critical")
@@ -82,3 +84,63 @@ def analyse_risks(table: Table | None, scope: Scope, settings: AnalysisSettings)
         basis=f"Residual scores at the cut-off {scope.cutoff.isoformat()}; new risks identified "
               f"{scope.period_start.isoformat()} to {scope.period_end.isoformat()}.",
     )
+
+
+# --------------------------------------------------------------------- the input's shape
+
+KEY = "risks"
+
+
+def analyse(ctx: InputContext) -> RisksResult:
+    return analyse_risks(ctx.table, ctx.scope, ctx.settings)
+
+
+def asks(r: RisksResult, view: View) -> list[DecisionRequest]:
+    ref = view.spec.ref
+    by_id = {x.id: x for x in r.above_appetite_detail}
+    out = []
+    for risk_id in r.untreated:
+        line = by_id[risk_id]
+        out.append(DecisionRequest(
+            ref, risk_id, "Risk above appetite without treatment",
+            f"{risk_id} scores {number(line.score)} against an appetite of {number(line.appetite)} "
+            f"and its treatment is {line.treatment_status}: approve a treatment or formally "
+            "accept it."))
+    for risk_id in r.decisions_needed:
+        if risk_id not in r.untreated:
+            out.append(DecisionRequest(
+                ref, risk_id, "Risk acceptance",
+                f"{risk_id}: the risk owner asks management to decide (accept or fund treatment)."))
+    return out
+
+
+def summary(r: RisksResult, view: View) -> Summary:
+    text = (f"{r.total} risks; {len(r.above_appetite)} above appetite, of which "
+            f"{len(r.untreated)} have no accepted or running treatment"
+            + (f" ({', '.join(r.untreated)})" if r.untreated else "") + ". "
+            f"{len(r.treatment_overdue)} treatments overdue; {len(r.identified_in_period)} new risks "
+            f"this period; {len(r.decisions_needed)} risk owners ask for a decision.")
+    rows = [[x.id, x.risk, x.owner, number(x.score), number(x.appetite), x.treatment_status,
+             short_date(x.treatment_due)] for x in r.above_appetite_detail]
+    return Summary(text, SummaryTable(["Above appetite", "Risk", "Owner", "Score", "Appetite",
+                                       "Treatment", "Due"], rows),
+                   [ChartRef("kpi_risks", "Risks by residual level")])
+
+
+def figures(r: RisksResult, view: View) -> list[Figure]:
+    return [Figure("Risks above appetite without treatment", number(len(r.untreated)),
+                   "missed" if r.untreated else "met", f"at the cut-off {long_date(view.cutoff)}")]
+
+
+def limitations(r: RisksResult, ctx: InputContext) -> list[str]:
+    return stale_note(ctx.table.records, "Identified on", "new risk", ctx.scope,
+                      ctx.settings.stale_after_days)
+
+
+def draw(r: RisksResult, view: View) -> dict[str, bytes]:
+    from .charts import bars
+
+    return {"kpi_risks": bars(
+        "Risks by residual level", list(r.by_level), list(r.by_level.values()),
+        ["#81C784", "#FFD54F", "#FF8A65", "#C62828", "#9E9E9E"][: len(r.by_level)],
+        f"above appetite {len(r.above_appetite)} · untreated {len(r.untreated)}")}

@@ -15,7 +15,8 @@ from jinja2 import TemplateSyntaxError
 from ..analysis import analyse
 from ..errors import UserError
 from ..workbook.validate import validate_workbook
-from .context import ReviewContext, build_context
+from .context import build_context
+from .model import ReviewContext
 from .render import TemplateProblem, explain, render_documents, sandbox
 from .templates import TEMPLATE_NAMES, packaged_templates
 
@@ -54,11 +55,9 @@ def undeclared(path: Path) -> tuple[list[str], bool]:
 def _sample_contexts() -> list[tuple[ReviewContext, dict[str, bytes]]]:
     if not EXAMPLE.is_file():
         return []
-    from ..analysis.charts import all_charts
-
     data = validate_workbook(EXAMPLE).data
     analysis = analyse(data)
-    charts = all_charts(analysis)
+    charts = analysis.charts()
     return [(build_context(data, analysis, final=final), charts) for final in (False, True)]
 
 

@@ -30,7 +30,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from ..errors import UserError
 from ..files import core_properties_xml, reproducible_zip
-from .context import ReviewContext, TableData
+from .model import ReviewContext, TableData
 from .templates import TABLE_STYLE, packaged_templates
 
 BADGE_COLOURS = {"met": "2E7D32", "near": "B26A00", "missed": "C62828", "info": "1F3864"}
