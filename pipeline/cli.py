@@ -1,6 +1,6 @@
 """The `isms-review` command: a thin layer that parses options, calls one stage function and
 turns known errors into one line and an exit code (0 ok, 1 problems found or unreadable input,
-2 usage error)."""
+2 usage error, 3 internal error, 4 `verify`: consistent but not proven)."""
 
 from __future__ import annotations
 
@@ -17,10 +17,12 @@ from typing import Any, TypeVar
 import click
 
 from .analysis import analyse as run_analysis
-from .build import BuildRefused
-from .build import build as run_build
-from .bundle.stage import bundle_command
 from .bundle.verify import verify_bundle
+from .commands.build import build as run_build
+from .commands.bundle import bundle_command
+from .commands.gate import Refused as BuildRefused
+from .commands.gate import check_workbook
+from .commands.options import BuildOptions
 from .console import console, print_analysis, print_report
 from .documents.check import check_templates, template_files
 from .errors import UserError
@@ -29,9 +31,10 @@ from .files import source_date
 from .loop import NextReview, roll_forward
 from .workbook.annotate import annotate
 from .workbook.template import build_workbook, write_workbook
-from .workbook.validate import read_data, validate_workbook
+from .workbook.validate import STAGES, read_data
 
 F = TypeVar("F", bound=Callable[..., Any])
+INTERNAL_ERROR = 3
 
 
 def user_errors(func: F) -> F:
@@ -56,7 +59,7 @@ def user_errors(func: F) -> F:
                 "isms-review; please report it with the command you ran.",
                 err=True,
             )
-            sys.exit(1)
+            sys.exit(INTERNAL_ERROR)
 
     return wrapper  # type: ignore[return-value]
 
@@ -93,13 +96,15 @@ def new_workbook(path: Path, force: bool) -> None:
 @click.option("--annotate", "annotate_to", type=PathArg,
               help="Write a copy of the workbook with each problem cell highlighted.")
 @click.option("--previous", type=PathArg, help="The previous review's workbook: check nothing vanished.")
+@click.option("--stage", type=click.Choice(STAGES), default="pre-read", show_default=True,
+              help="final: also the rules `build --stage final` refuses on, as errors.")
 @user_errors
 def validate(workbook: Path, evidence: Path | None, as_json: bool,
-             annotate_to: Path | None, previous: Path | None) -> None:
+             annotate_to: Path | None, previous: Path | None, stage: str) -> None:
     """Check WORKBOOK against the workbook contract. Exit 0 when there are no errors."""
     if evidence is not None and not evidence.is_dir():
         raise UserError(f"{evidence}: the evidence folder does not exist.")
-    result = validate_workbook(workbook, evidence, previous=previous)
+    result = check_workbook(workbook, evidence, previous, stage)  # type: ignore[arg-type]
     report = result.report
     if annotate_to is not None:
         marked = annotate(workbook, report, annotate_to)
@@ -130,7 +135,7 @@ def analyse_command(workbook: Path, as_json: bool, charts_dir: Path | None,
                     previous: Path | None) -> None:
     """Trends, KPIs and the decisions requested of management. An invalid workbook is
     reported, not analysed (exit 1)."""
-    result = validate_workbook(workbook, previous=previous)
+    result = check_workbook(workbook, previous=previous)
     if not result.report.ok:
         print_report(result.report, console(stderr=as_json))
         click.echo(f"error: {workbook}: fix the errors above, then run analyse again.", err=True)
@@ -151,7 +156,7 @@ def analyse_command(workbook: Path, as_json: bool, charts_dir: Path | None,
 @click.argument("workbook", type=PathArg)
 @click.option("--evidence", type=DirArg, required=True, help="The evidence folder.")
 @click.option("--out", "out", type=DirArg, required=True, help="Where the per-review folder goes.")
-@click.option("--stage", type=click.Choice(["pre-read", "final"]), default="pre-read",
+@click.option("--stage", type=click.Choice(STAGES), default="pre-read",
               show_default=True, help="pre-read: agenda, pre-read, minutes form. final: minutes.")
 @click.option("--templates", type=DirArg, help="Your template folder (checked before doc_templates/).")
 @click.option("--minutes", type=click.IntRange(30, 480), default=90, show_default=True,
@@ -167,16 +172,17 @@ def build_command(workbook: Path, evidence: Path, out: Path, stage: str, templat
     if not evidence.is_dir():
         raise UserError(f"{evidence}: the evidence folder does not exist.")
     err = console(stderr=True)
+
+    def options(progress: Callable[[str], None]) -> BuildOptions:
+        return BuildOptions(workbook, evidence, out, stage, templates, minutes,  # type: ignore[arg-type]
+                            previous, allow_incomplete, progress)
+
     try:
         if err.is_terminal:
             with err.status("building") as status:
-                result = run_build(workbook, evidence, out, stage, templates, minutes,  # type: ignore[arg-type]
-                                   progress=lambda step: status.update(step), previous=previous,
-                                   allow_incomplete=allow_incomplete)
+                result = run_build(options(lambda step: status.update(step)))
         else:
-            result = run_build(workbook, evidence, out, stage, templates, minutes,  # type: ignore[arg-type]
-                               progress=lambda step: click.echo(f"[build] {step}", err=True),
-                               previous=previous, allow_incomplete=allow_incomplete)
+            result = run_build(options(lambda step: click.echo(f"[build] {step}", err=True)))
     except BuildRefused as refused:
         print_report(refused.report, err)
         raise

@@ -38,6 +38,7 @@ REVIEW: dict[str, Any] = {
     "Classification": "Internal",
     "Version": "1.0",
     "Pre-read lead (business days)": 5,
+    "Holiday calendar": "GB-ENG",
     "Next review date": D(2027, 6, 10),
 }
 

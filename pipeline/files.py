@@ -84,3 +84,9 @@ def reproducible_zip(data: bytes, when: dt.datetime, core_xml: bytes | None = No
             member.create_system = 3
             dst.writestr(member, body, compresslevel=6)
     return out.getvalue()
+
+
+def safe_name(text: str) -> str:
+    """A file-name-safe form of a Review ID."""
+    name = re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-.")
+    return name or "review"

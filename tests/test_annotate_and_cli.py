@@ -74,9 +74,9 @@ def test_unexpected_fault_is_one_line_not_a_traceback(monkeypatch: pytest.Monkey
     def boom(*args: object, **kwargs: object) -> None:
         raise RuntimeError("simulated fault")
 
-    monkeypatch.setattr(pipeline.cli, "validate_workbook", boom)
+    monkeypatch.setattr(pipeline.cli, "check_workbook", boom)
     code, _, err = run_cli("validate", str(GOOD))
-    assert code == 1
+    assert code == 3  # internal error: not "your input has errors"
     assert "Traceback" not in err and "simulated fault" in err and "bug" in err
 
 

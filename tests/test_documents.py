@@ -15,7 +15,8 @@ from openpyxl.workbook.workbook import Workbook
 from pypdf import PdfReader
 
 from pipeline.analysis import analyse
-from pipeline.build import build
+from pipeline.commands.build import build
+from pipeline.commands.options import BuildOptions
 from pipeline.documents.context import build_context
 from pipeline.documents.render import TemplateProblem, render_documents
 from pipeline.documents.templates import default_template
@@ -294,21 +295,21 @@ def test_committed_templates_are_what_the_generator_writes() -> None:
 def test_same_inputs_and_source_date_epoch_give_identical_bytes(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1765000000")
-    first = build(GOOD, EVIDENCE, tmp_path / "one")
-    second = build(GOOD, EVIDENCE, tmp_path / "two")
+    first = build(BuildOptions(GOOD, EVIDENCE, tmp_path / "one"))
+    second = build(BuildOptions(GOOD, EVIDENCE, tmp_path / "two"))
     assert [p.name for p in first.files] == [p.name for p in second.files]
     for a, b in zip(first.files, second.files, strict=True):
         assert a.read_bytes() == b.read_bytes(), a.name
 
 
 def test_failed_conversion_leaves_nothing_behind(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import pipeline.build
+    import pipeline.commands.build
     from pipeline.documents.convert import ConversionError
 
     def broken(*args: object, **kwargs: object) -> list[Path]:
         raise ConversionError("simulated LibreOffice failure")
 
-    monkeypatch.setattr(pipeline.build, "convert_to_pdf", broken)
+    monkeypatch.setattr(pipeline.commands.build, "convert_batch", broken)
     out = tmp_path / "out"
     code, _, err = run_cli("build", str(GOOD), "--evidence", str(EVIDENCE), "--out", str(out))
     assert code == 1 and "simulated LibreOffice failure" in err

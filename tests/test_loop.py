@@ -13,6 +13,7 @@ from openpyxl import load_workbook
 from openpyxl.workbook.workbook import Workbook
 
 from pipeline.loop import next_review_id
+from pipeline.commands.gate import check_workbook
 from pipeline.workbook.validate import validate_workbook
 
 from .conftest import EVIDENCE, FINAL, findings, run_cli, the_finding, validate_json
@@ -163,13 +164,13 @@ def test_done_actions_stop_being_carried(chain: list[Path]) -> None:
 
 
 def test_risk_level_change_and_metric_change_are_reported(chain: list[Path]) -> None:
-    result = validate_workbook(chain[2], previous=chain[1])
+    result = check_workbook(chain[2], previous=chain[1])
     changes = result.changes
     assert changes is not None
     assert [(c.id, c.before_level, c.after_level) for c in changes.risks_changed] == [
         ("R-009", "High", "Low")]
     assert [(m.id, m.field, m.before, m.after) for m in changes.metrics_changed] == [
-        ("M-02", "Target", "95.0", "90.0")]
+        ("M-02", "Target", "95%", "90%")]
     assert "metric-changed" in result.report.codes()
 
 
@@ -209,7 +210,7 @@ def test_pre_read_shows_changes_since_the_last_review(chain: list[Path], tmp_pat
     text = "\n".join(p.text for p in document.paragraphs)
     assert "Changes since the last review (MR-2027-H1)" in text
     assert "R-009: High (12) → Low (4)" in text
-    assert "M-02 Target: 95.0 → 90.0" in text
+    assert "M-02 Target: 95% → 90%" in text
     assert "ACT-2026-01 (open at MR-2027-H1): Open" in text
     assert "DEC-MR-2027-H1-01 (decided at MR-2027-H1): Open" in text
 

@@ -546,11 +546,12 @@ def _doc_anchors(parts: list[Part]) -> dict[str, int]:
 def make_bundle(data: WorkbookData, workbook: Path, evidence_dir: Path, out: Path,
                 documents: dict[str, Path] | None = None, *, allow_incomplete: bool = False,
                 when: dt.datetime, agenda_items: dict[str, int] | None = None,
-                title: str = "Management review evidence bundle") -> BundleResult:
+                title: str = "Management review evidence bundle",
+                converted: dict[Path, Path | str] | None = None) -> BundleResult:
     """Write the bundle to ``out`` (atomically) and its manifest JSON beside it."""
     from ..files import atomic_write_bytes
 
-    sources = collect(data, evidence_dir)
+    sources = collect(data, evidence_dir, converted)
     problems = [f"{', '.join(s.ids)} ({s.rel}): {s.problem}" for s in sources if s.problem]
     review = data.review
     texts = [str(v) for v in review.fields.values() if v is not None]

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import io
+import shutil
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -57,8 +58,11 @@ class Source:
         return min(self.refs, key=INPUT_ORDER.index) if self.refs else "minutes"
 
 
-def collect(data: WorkbookData, evidence_dir: Path) -> list[Source]:
-    """Every distinct evidence file named on the Evidence sheet, opened or with its problem."""
+def collect(data: WorkbookData, evidence_dir: Path,
+            converted: dict[Path, Path | str] | None = None) -> list[Source]:
+    """Every distinct evidence file named on the Evidence sheet, opened or with its problem.
+    ``converted``: Office files already converted by the caller (original path → PDF, or why
+    not), so one LibreOffice run can serve the meeting documents and the evidence."""
     by_file: dict[str, Source] = {}
     ordered: list[Source] = []
     for rec in data.tables["Evidence"].records:
@@ -83,7 +87,8 @@ def collect(data: WorkbookData, evidence_dir: Path) -> list[Source]:
         ordered.append(source)
     with tempfile.TemporaryDirectory(prefix="isms-review-evidence-") as tmp:
         office = [s for s in ordered if not s.problem and s.path and s.path.suffix.lower() in OFFICE]
-        converted = _convert_office(office, Path(tmp))
+        if converted is None:
+            converted = _convert_office(office, Path(tmp))
         for source in ordered:
             if not source.problem and source.path is not None:
                 _open(source, converted)
@@ -172,16 +177,35 @@ def _strip_signatures(pdf: pikepdf.Pdf) -> bool:
     return found
 
 
+def office_files(data: WorkbookData, evidence_dir: Path) -> list[Path]:
+    """The evidence files that need converting to PDF by LibreOffice."""
+    out: list[Path] = []
+    for rec in data.tables["Evidence"].records:
+        try:
+            path = resolve_evidence(evidence_dir, str(rec["File"] or ""))
+        except EvidencePathError:
+            continue
+        if path.suffix.lower() in OFFICE and path.is_file() and path not in out:
+            out.append(path)
+    return out
+
+
+def stage_office(paths: list[Path], tmp: Path) -> dict[Path, Path]:
+    """Copies of ``paths`` under distinct names in ``tmp`` (two folders may hold report.docx):
+    copy → original."""
+    staged: dict[Path, Path] = {}
+    for i, path in enumerate(paths):
+        copy = tmp / f"e{i:04d}{path.suffix.lower()}"
+        shutil.copyfile(path, copy)
+        staged[copy] = path
+    return staged
+
+
 def _convert_office(sources: list[Source], tmp: Path) -> dict[Path, Path | str]:
     """Convert every office file in one LibreOffice run; path → PDF, or the reason it failed."""
     if not sources:
         return {}
-    staged: dict[Path, Path] = {}
-    for i, source in enumerate(sources):  # distinct names: two folders may hold report.docx
-        assert source.path is not None
-        copy = tmp / f"e{i:04d}{source.path.suffix.lower()}"
-        copy.write_bytes(source.path.read_bytes())
-        staged[copy] = source.path
+    staged = stage_office([s.path for s in sources if s.path is not None], tmp)
     try:
         results = convert_batch(list(staged), tmp)
     except ConversionError as exc:

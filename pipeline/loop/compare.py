@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from ..analysis.risks import level
 from ..analysis.settings import DEFAULT_SETTINGS
+from ..formatting import value
 from ..workbook.findings import Finding, finding
 from ..workbook.model import Record, Table, WorkbookData
 from ..workbook.rules import is_not_a_decision
@@ -142,11 +143,13 @@ def _metrics(previous: WorkbookData, current: WorkbookData, changes: ReviewChang
             continue
         for column in METRIC_DEFINITION:
             if column in table.columns and old[column] != rec[column] and old[column] is not None:
-                change = MetricChange(str(rec["Metric ID"]), column, f"{old[column]}", f"{rec[column]}")
+                unit = str(rec["Unit"] or "") if column == "Target" else ""
+                was, now = value(old[column], unit=unit), value(rec[column], unit=unit)
+                change = MetricChange(str(rec["Metric ID"]), column, was, now)
                 changes.metrics_changed.append(change)
                 findings.append(finding(
                     "metric-changed", f"Metric '{rec['Metric ID']}' {column} changed from "
-                    f"'{old[column]}' to '{rec[column]}' since {changes.previous_review_id}: "
+                    f"{was} to {now} since {changes.previous_review_id}: "
                     "trends across the change may mislead; explain it in the pre-read.",
                     table.actual_name or "d2 Metrics", rec.row, table.column_index(column),
                     value=rec[column], column=column))

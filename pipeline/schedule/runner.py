@@ -10,10 +10,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..build import BuildRefused, build
+from ..commands.build import build
+from ..commands.gate import Refused as BuildRefused
+from ..commands.options import BuildOptions
 from ..errors import UserError
 from ..files import atomic_write_bytes
 from ..workbook.validate import read_data
+from ..workdays import HolidayCalendar, calendar_from_fields
 from .config import ReviewSchedule
 from .delivery import deliver
 from .due import due_moment
@@ -32,25 +35,27 @@ class Outcome:
     detail: str = ""
 
 
-def meeting_and_lead(review: ReviewSchedule) -> tuple[dt.date, int]:
+def meeting_and_lead(review: ReviewSchedule) -> tuple[dt.date, int, HolidayCalendar]:
     data = read_data(review.workbook)
-    meeting = review.meeting.date() if review.meeting else data.review.get("Meeting date")
+    meeting = review.meeting.date() if review.meeting else data.review.meeting_date
     if not isinstance(meeting, dt.date):
         raise UserError(f"{review.workbook}: no Meeting date on the Review sheet and no 'meeting' "
                         f"for '{review.name}' in the schedule file.")
     lead = review.lead_business_days
     if lead is None:
-        lead = data.review.get("Pre-read lead (business days)")
-    return meeting, int(lead) if lead is not None else 5
+        lead = data.review.pre_read_lead
+    calendar = calendar_from_fields(data.review.holiday_calendar, data.review.extra_holidays,
+                                    f"{review.workbook}: Review sheet")
+    return meeting, int(lead), calendar
 
 
 def describe(review: ReviewSchedule, now: dt.datetime) -> Outcome:
     """What --list shows: the due moment and where this review stands."""
     try:
-        meeting, lead = meeting_and_lead(review)
+        meeting, lead, calendar = meeting_and_lead(review)
     except UserError as exc:
         return Outcome(review.name, "failed", detail=str(exc))
-    due = due_moment(meeting, lead, review)
+    due = due_moment(meeting, lead, review, calendar)
     record = load_state(state_path(review.output))["reviews"].get(review.name, {})
     versions = record.get("versions", [])
     if versions:
@@ -65,11 +70,11 @@ def describe(review: ReviewSchedule, now: dt.datetime) -> Outcome:
 def run_review(review: ReviewSchedule, now: dt.datetime, state: dict[str, Any]) -> Outcome:
     record = state["reviews"].setdefault(review.name, {"versions": []})
     try:
-        meeting, lead = meeting_and_lead(review)
+        meeting, lead, calendar = meeting_and_lead(review)
     except UserError as exc:
         log.error("%s: %s (will retry)", review.name, exc)
         return Outcome(review.name, "failed", detail=str(exc))
-    due = due_moment(meeting, lead, review)
+    due = due_moment(meeting, lead, review, calendar)
     if now < due:
         return Outcome(review.name, "waiting", due)
     versions: list[dict[str, Any]] = record["versions"]
@@ -88,9 +93,10 @@ def run_review(review: ReviewSchedule, now: dt.datetime, state: dict[str, Any]) 
     log.info("%s: generating pre-read v%d (due %s%s)", review.name, number, due.isoformat(),
              "; LATE: catching up a missed run" if late else "")
     try:
-        result = build(review.workbook, review.evidence, folder, "pre-read",
-                       progress=lambda step: log.info("%s: %s", review.name, step),
-                       allow_incomplete=review.allow_incomplete)
+        result = build(BuildOptions(
+            review.workbook, review.evidence, folder, "pre-read",
+            progress=lambda step: log.info("%s: %s", review.name, step),
+            allow_incomplete=review.allow_incomplete, holidays=calendar))
     except BuildRefused as refused:
         _failure(base, number, str(refused), refused.report.to_json())
         log.error("%s: not generated: %s (report in %s; will retry)", review.name, refused, base)

@@ -4,25 +4,25 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Literal
 
 from .contract import Contract, load_contract
 from .evidence import evidence_files
-from .findings import Report
+from .final import final_findings, for_stage
+from .findings import Finding, Report
 from .model import WorkbookData
 from .parse import parse_workbook
 from .reader import read_workbook
 from .rules import ALL_RULES
 
-if TYPE_CHECKING:
-    from ..loop.compare import ReviewChanges
+Stage = Literal["pre-read", "final"]
+STAGES: tuple[Stage, ...] = ("pre-read", "final")
 
 
 @dataclass
 class Validation:
     report: Report
     data: WorkbookData
-    changes: ReviewChanges | None = None  # set when validated against a previous review
 
 
 def read_data(path: Path, contract: Contract | None = None) -> WorkbookData:
@@ -33,24 +33,25 @@ def read_data(path: Path, contract: Contract | None = None) -> WorkbookData:
 
 def validate_workbook(
     path: Path, evidence: Path | None = None, contract: Contract | None = None,
-    previous: Path | None = None,
+    stage: Stage = "pre-read",
 ) -> Validation:
-    """Validate ``path`` (and, with ``previous``, check it against the previous review).
+    """Validate ``path`` for ``stage``. The final stage adds the rules of
+    :mod:`pipeline.workbook.final` as errors.
     Raises :class:`~pipeline.errors.UserError` only when a file cannot be read at all; every
     problem with its content is a finding in the report."""
-    from ..loop.compare import compare_reviews
-
     contract = contract or load_contract()
     raw = read_workbook(path)
     data, findings = parse_workbook(raw, contract)
     for rule in ALL_RULES:
         findings.extend(rule(data))
     findings.extend(evidence_files(data, evidence))
-    changes = None
-    if previous is not None:
-        cross, changes = compare_reviews(read_data(previous, contract), data)
-        findings.extend(cross)
+    if stage == "final":
+        findings = for_stage(findings, final_findings(data))
+    report = Report(path=str(path), findings=sort_findings(findings, contract))
+    return Validation(report=report, data=data)
+
+
+def sort_findings(findings: list[Finding], contract: Contract) -> list[Finding]:
+    """Sheet by sheet in contract order, then row by row."""
     order = {s.name: i for i, s in enumerate(contract.sheets)}
-    findings.sort(key=lambda f: (order.get(f.sheet, len(order)), f.row or 0, f.cell, f.code))
-    report = Report(path=str(path), findings=findings)
-    return Validation(report=report, data=data, changes=changes)
+    return sorted(findings, key=lambda f: (order.get(f.sheet, len(order)), f.row or 0, f.cell, f.code))

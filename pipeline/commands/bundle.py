@@ -1,15 +1,19 @@
-"""The bundle stage, called by `isms-review bundle` and at the end of `build`."""
+"""`isms-review bundle`, and the bundle step at the end of `build`: the finished meeting
+documents (PDFs) and the evidence into one indexed, stamped PDF."""
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 from pathlib import Path
 
-from ..files import source_date
+from ..bundle.assemble import BundleResult, make_bundle
+from ..bundle.sign import sign_pdf
+from ..files import atomic_write_bytes, safe_name, source_date
+from ..workbook.inputs import RESULTS_REF, input_specs
 from ..workbook.model import WorkbookData
-from ..workbook.validate import validate_workbook
-from .assemble import BundleResult, make_bundle
-from .sign import sign_pdf
+from .gate import Refused, check_workbook
 
 SUFFIXES = {"agenda": "agenda", "pre-read": "pre-read", "minutes": "minutes",
             "minutes-form": "minutes-form"}
@@ -17,9 +21,9 @@ SUFFIXES = {"agenda": "agenda", "pre-read": "pre-read", "minutes": "minutes",
 
 def agenda_numbers(data: WorkbookData) -> dict[str, int]:
     """Agenda item of each input: opening is 1, the inputs follow, then 9.3.3 results."""
-    refs = [s.input_ref for s in data.contract.input_sheets if s.input_ref]
+    refs = [spec.ref for spec in input_specs(data.contract)]
     numbers = {ref: i + 2 for i, ref in enumerate(refs)}
-    numbers["minutes"] = len(refs) + 2
+    numbers[RESULTS_REF] = len(refs) + 2
     return numbers
 
 
@@ -36,21 +40,18 @@ def find_documents(folder: Path | None, review_id: str) -> dict[str, Path]:
 def bundle_review(data: WorkbookData, workbook: Path, evidence: Path, out_pdf: Path,
                   documents: dict[str, Path], *, allow_incomplete: bool = False,
                   when: dt.datetime | None = None, title: str = "Management review evidence bundle",
-                  sign: Path | None = None, password: str = "") -> BundleResult:
+                  sign: Path | None = None, password: str = "",
+                  converted: dict[Path, Path | str] | None = None) -> BundleResult:
     result = make_bundle(data, workbook, evidence, out_pdf, documents,
                          allow_incomplete=allow_incomplete, when=when or source_date(),
-                         agenda_items=agenda_numbers(data), title=title)
+                         agenda_items=agenda_numbers(data), title=title, converted=converted)
     if sign is not None:
-        import hashlib
-        import json
-
         fingerprint = sign_pdf(out_pdf, sign, password)
-        digest = hashlib.sha256(out_pdf.read_bytes()).hexdigest()
+        with out_pdf.open("rb") as f:
+            digest = hashlib.file_digest(f, "sha256").hexdigest()
         sidecar = json.loads(result.manifest_path.read_text("utf-8"))
         sidecar["bundle"].update(sha256=digest, bytes=out_pdf.stat().st_size,
                                  signer_certificate_sha256=fingerprint)
-        from ..files import atomic_write_bytes
-
         atomic_write_bytes(result.manifest_path, json.dumps(sidecar, indent=2, ensure_ascii=False).encode())
         result.sha256 = digest
     return result
@@ -58,15 +59,13 @@ def bundle_review(data: WorkbookData, workbook: Path, evidence: Path, out_pdf: P
 
 def bundle_command(workbook: Path, evidence: Path, out: Path, documents: Path | None,
                    allow_incomplete: bool, sign: Path | None, password: str) -> BundleResult:
-    from ..build import BuildRefused, safe_name
-
-    validation = validate_workbook(workbook, evidence)
-    report = validation.report
+    checked = check_workbook(workbook, evidence)
+    report = checked.report
     structural = [f for f in report.errors if not f.code.startswith("evidence-")]
     if structural:
-        raise BuildRefused(f"{workbook}: the workbook has errors; fix them and bundle again.", report)
-    data = validation.data
-    review_id = safe_name(str(data.review.get("Review ID") or "review"))
+        raise Refused(f"{workbook}: the workbook has errors; fix them and bundle again.", report)
+    data = checked.data
+    review_id = safe_name(data.review.review_id or "review")
     target = out / review_id / f"{review_id}-bundle.pdf"
     return bundle_review(data, workbook, evidence, target, find_documents(documents, review_id),
                          allow_incomplete=allow_incomplete, sign=sign, password=password)

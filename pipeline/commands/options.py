@@ -1,0 +1,30 @@
+"""The one options object a build is described by, whether the CLI or the scheduler starts it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..workbook.validate import Stage
+from ..workdays import HolidayCalendar
+
+Progress = Callable[[str], None]
+
+
+def _quiet(_: str) -> None:
+    return None
+
+
+@dataclass(frozen=True)
+class BuildOptions:
+    workbook: Path
+    evidence: Path | None
+    out: Path
+    stage: Stage = "pre-read"
+    templates: Path | None = None
+    minutes: int = 90
+    previous: Path | None = None
+    allow_incomplete: bool = False
+    progress: Progress = _quiet
+    holidays: HolidayCalendar | None = None  # the scheduler's override of the workbook's calendar
