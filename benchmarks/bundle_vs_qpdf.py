@@ -62,7 +62,7 @@ def generate() -> Path:
 
 def _ours(out: Path, data: object) -> None:
     from pipeline.bundle.assemble import make_bundle
-    from pipeline.bundle.stage import agenda_numbers
+    from pipeline.commands.bundle import agenda_numbers
 
     make_bundle(data, DATA / "review.xlsx", DATA / "evidence", out, {}, when=WHEN,  # type: ignore[arg-type]
                 agenda_items=agenda_numbers(data))  # type: ignore[arg-type]
@@ -83,7 +83,7 @@ def _child(target: str, out: str, queue: multiprocessing.Queue) -> None:  # type
     sys.path.insert(0, str(ROOT))
     if target == "ours":
         import pipeline.bundle.assemble
-        import pipeline.bundle.stage  # noqa: F401
+        import pipeline.commands.bundle  # noqa: F401
         from pipeline.workbook.validate import validate_workbook
 
         data = validate_workbook(DATA / "review.xlsx").data  # the validate stage, not the bundle's

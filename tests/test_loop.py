@@ -12,8 +12,8 @@ import pytest
 from openpyxl import load_workbook
 from openpyxl.workbook.workbook import Workbook
 
-from pipeline.loop import next_review_id
 from pipeline.commands.gate import check_workbook
+from pipeline.loop import next_review_id
 from pipeline.workbook.validate import validate_workbook
 
 from .conftest import EVIDENCE, FINAL, findings, run_cli, the_finding, validate_json
