@@ -25,19 +25,21 @@ import pikepdf
 from pikepdf import Array, Dictionary, Name, OutlineItem
 
 from ..errors import UserError
+from ..workbook.inputs import RESULTS_CLAUSE, RESULTS_REF, RESULTS_TITLE, input_specs
 from ..workbook.model import WorkbookData
 from . import pages
-from .sources import INPUT_ORDER, Source, collect
+from .sources import Source, collect
 
-CLAUSES = {"a": "9.3.2 a)", "b": "9.3.2 b)", "c": "9.3.2 c)", "d1": "9.3.2 d) 1)",
-           "d2": "9.3.2 d) 2)", "d3": "9.3.2 d) 3)", "d4": "9.3.2 d) 4)", "e": "9.3.2 e)",
-           "f": "9.3.2 f)", "g": "9.3.2 g)", "minutes": "9.3.3"}
-GROUP_TITLES = {"a": "Status of actions from previous reviews", "b": "Changes in issues",
-                "c": "Interested parties' needs", "d1": "Nonconformities and corrective actions",
-                "d2": "Monitoring and measurement", "d3": "Audit results",
-                "d4": "Information security objectives", "e": "Interested-party feedback",
-                "f": "Risk assessment and treatment", "g": "Continual improvement",
-                "minutes": "Results of the review (minutes)"}
+Groups = dict[str, tuple[str, str]]  # input ref → (clause, title), in contract order
+
+
+def groups(data: WorkbookData) -> Groups:
+    """The evidence groups: every input of the contract, then the results of the review."""
+    out = {spec.ref: (spec.clause, spec.title) for spec in input_specs(data.contract)}
+    out[RESULTS_REF] = (RESULTS_CLAUSE, RESULTS_TITLE)
+    return out
+
+
 DOCUMENTS = (("agenda", "Agenda"), ("pre-read", "Pre-read pack"), ("minutes", "Minutes"),
              ("minutes-form", "Minutes form"))
 STAMP_SIZE = 7.0
@@ -167,7 +169,8 @@ def _link_targets(pdf: pikepdf.Pdf) -> dict[int, list[int | None]]:
 # --------------------------------------------------------------------------------- layout
 
 
-def _body(documents: dict[str, Path], sources: list[Source], canvas: pages.Canvas) -> list[Part]:
+def _body(documents: dict[str, Path], sources: list[Source], canvas: pages.Canvas,
+          groups: Groups) -> list[Part]:
     """Meeting documents, then evidence by input in clause order (separator pages, placeholders
     and image pages drawn on ``canvas``; their PDFs filled in by :func:`_cut`)."""
     parts: list[Part] = []
@@ -176,17 +179,16 @@ def _body(documents: dict[str, Path], sources: list[Source], canvas: pages.Canva
         if path is not None and path.is_file():
             pdf = pikepdf.open(path)
             parts.append(Part(f"doc:{name}", title, pdf, "documents", outline=_read_outline(pdf)))
-    for ref in INPUT_ORDER:
+    for ref, (clause, title) in groups.items():
         own = [s for s in sources if s.group == ref]
         cited = [s for s in sources if ref in s.refs and s.group != ref]
         if not own and not cited:
             continue
         lines = [f"{', '.join(s.ids)}  {s.title}" for s in own]
-        lines += [f"{', '.join(s.ids)}  {s.title} (filed under {CLAUSES[s.group]})" for s in cited]
-        sep = canvas.separator(f"{CLAUSES[ref]} {GROUP_TITLES[ref]}",
+        lines += [f"{', '.join(s.ids)}  {s.title} (filed under {groups[s.group][0]})" for s in cited]
+        sep = canvas.separator(f"{clause} {title}",
                                f"Evidence for input {ref}: {len(own) + len(cited)} document(s).", lines)
-        parts.append(Part(f"sep:{ref}", f"{CLAUSES[ref]} {GROUP_TITLES[ref]}", _EMPTY, "evidence",
-                          drawn=sep))
+        parts.append(Part(f"sep:{ref}", f"{clause} {title}", _EMPTY, "evidence", drawn=sep))
         for source in own:
             part = Part(f"ev:{source.id}", f"{source.id} {source.title}", _EMPTY, f"sep:{ref}", source)
             if source.problem:
@@ -212,7 +214,7 @@ def _cut(parts: list[Part], canvas: pages.Canvas) -> None:
 
 
 def _index_rows(front: dict[str, int], parts: list[Part], sources: list[Source],
-                manifest_start: int) -> list[pages.Row]:
+                manifest_start: int, groups: Groups) -> list[pages.Row]:
     row = pages.Row
     rows = [row(("Cover and document control", "1"), ("cover", "cover"), True),
             row(("Index", str(front["index"] + 1)), ("index", "index"), True),
@@ -223,7 +225,7 @@ def _index_rows(front: dict[str, int], parts: list[Part], sources: list[Source],
         rows += [row((f"    {p.title}", f"{p.start + 1}–{p.start + len(p.pdf.pages)}"), (p.key,) * 2)
                  for p in docs]
     starts = {p.key: p for p in parts}
-    for ref in INPUT_ORDER:
+    for ref in groups:
         sep = starts.get(f"sep:{ref}")
         if sep is None:
             continue
@@ -232,7 +234,7 @@ def _index_rows(front: dict[str, int], parts: list[Part], sources: list[Source],
             if ref not in source.refs and source.group != ref:
                 continue
             part = starts[f"ev:{source.id}"]
-            mark = "" if source.group == ref else f" (see {CLAUSES[source.group]})"
+            mark = "" if source.group == ref else f" (see {groups[source.group][0]})"
             missing = "  [MISSING]" if source.problem else ""
             rows.append(row((f"    {', '.join(source.ids)}  {source.title}{mark}{missing}",
                              f"{part.start + 1}–{part.start + part.pages}"), (part.key,) * 2))
@@ -253,12 +255,11 @@ MANIFEST_INTRO = ("Every evidence file as received: its SHA-256 is of the origin
 
 
 def _matrix_rows(parts: list[Part], sources: list[Source], agenda_items: dict[str, int],
-                 doc_pages: dict[str, int]) -> list[pages.Row]:
+                 doc_pages: dict[str, int], groups: Groups) -> list[pages.Row]:
     row = pages.Row
     rows = []
     by_key = {p.key: p for p in parts}
-    for ref in [*INPUT_ORDER[:-1], "minutes"]:
-        clause = CLAUSES[ref]
+    for ref, (clause, title) in groups.items():
         item = agenda_items.get(ref)
         agenda = f"Item {item}" if item else "—"
         pre = doc_pages.get(f"pre:{ref}")
@@ -266,7 +267,7 @@ def _matrix_rows(parts: list[Part], sources: list[Source], agenda_items: dict[st
         evidence: list[Source | None] = [s for s in sources if ref in s.refs]
         first = True
         for source in evidence or [None]:
-            cells = (f"{clause} {GROUP_TITLES[ref]}" if first else "",
+            cells = (f"{clause} {title}" if first else "",
                      agenda if first else "", (f"p. {pre + 1}" if pre is not None else "—") if first else "",
                      (f"p. {minutes + 1}" if minutes is not None else "—") if first else "",
                      "none" if source is None else
@@ -527,7 +528,7 @@ def _flatten(entries: Entries) -> Iterator[tuple[str, int]]:
         yield from _flatten(children)
 
 
-def _doc_anchors(parts: list[Part]) -> dict[str, int]:
+def _doc_anchors(parts: list[Part], groups: Groups) -> dict[str, int]:
     """Pages of each input's pre-read section and minutes item, from the documents' bookmarks."""
     anchors: dict[str, int] = {}
     for part in parts:
@@ -535,11 +536,10 @@ def _doc_anchors(parts: list[Part]) -> dict[str, int]:
         if prefix is None:
             continue
         flat = list(_flatten(part.outline))
-        for ref, clause in CLAUSES.items():
-            key = "minutes" if ref == "minutes" else ref
+        for ref, (clause, _) in groups.items():
             for title, page in flat:
-                if clause in title and f"{prefix}:{key}" not in anchors:
-                    anchors[f"{prefix}:{key}"] = part.start + page
+                if clause in title and f"{prefix}:{ref}" not in anchors:
+                    anchors[f"{prefix}:{ref}"] = part.start + page
     return anchors
 
 
@@ -584,7 +584,8 @@ def make_bundle(data: WorkbookData, workbook: Path, evidence_dir: Path, out: Pat
     fallback = bool(unshowable)
     canvas = pages.Canvas(when, fallback)
     cover_drawn = canvas.cover(title, cover_rows, status)
-    body = _body(documents or {}, sources, canvas)
+    groups_ = groups(data)
+    body = _body(documents or {}, sources, canvas, groups_)
     label_drawn, label_w, label_h = canvas.label(
         f"{rid} \xb7 {classification} \xb7 Controlled copy v{version}", STAMP_SIZE)
     sizes = {"index": 1, "matrix": 1, "manifest": 1}
@@ -593,8 +594,9 @@ def make_bundle(data: WorkbookData, workbook: Path, evidence_dir: Path, out: Pat
                           pages.Drawn(-1, sizes["matrix"]), body, pages.Drawn(-1, sizes["manifest"]))
         total = parts[-1].start + sizes["manifest"]
         front = {p.key: p.start for p in parts[:3]}
-        index_rows = _index_rows(front, parts, sources, parts[-1].start)
-        matrix_rows = _matrix_rows(parts, sources, agenda_items or {}, _doc_anchors(parts))
+        index_rows = _index_rows(front, parts, sources, parts[-1].start, groups_)
+        matrix_rows = _matrix_rows(parts, sources, agenda_items or {}, _doc_anchors(parts, groups_),
+                                   groups_)
         manifest_rows = _manifest_rows(sources, parts)
         new = {"index": canvas.table_pages(_index_intro(total), len(index_rows)),
                "matrix": canvas.table_pages(MATRIX_INTRO, len(matrix_rows)),
@@ -626,7 +628,7 @@ def make_bundle(data: WorkbookData, workbook: Path, evidence_dir: Path, out: Pat
     for source in sources:
         for other in source.ids[1:]:
             targets[f"ev:{other}"] = targets[f"ev:{source.id}"]
-    targets.update(_doc_anchors(parts))
+    targets.update(_doc_anchors(parts, groups_))
     objects = [page.obj for page in pdf.pages]
     for part, drawn in ((parts[1], index), (parts[2], matrix), (parts[-1], manifest)):
         _add_links(pdf, objects, part, drawn, targets)

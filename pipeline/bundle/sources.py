@@ -16,11 +16,11 @@ import pikepdf
 
 from ..documents.convert import ConversionError, convert_batch
 from ..workbook.evidence import EvidencePathError, resolve_evidence
+from ..workbook.inputs import RESULTS_REF
 from ..workbook.model import WorkbookData
 
 IMAGES = {".png", ".jpg", ".jpeg"}
 OFFICE = {".docx", ".doc", ".xlsx", ".xls", ".odt", ".ods", ".odp", ".pptx", ".rtf"}
-INPUT_ORDER = ("a", "b", "c", "d1", "d2", "d3", "d4", "e", "f", "g", "minutes")
 
 
 @dataclass
@@ -40,6 +40,7 @@ class Source:
     problem: str = ""
     signed: bool = False
     notes: list[str] = field(default_factory=list)
+    group: str = RESULTS_REF  # the first of its inputs in contract order: where it is filed
 
     @property
     def id(self) -> str:
@@ -53,9 +54,6 @@ class Source:
     def pages(self) -> int:
         return len(self.pdf.pages) if self.pdf is not None else 0
 
-    @property
-    def group(self) -> str:
-        return min(self.refs, key=INPUT_ORDER.index) if self.refs else "minutes"
 
 
 def collect(data: WorkbookData, evidence_dir: Path,
@@ -63,11 +61,12 @@ def collect(data: WorkbookData, evidence_dir: Path,
     """Every distinct evidence file named on the Evidence sheet, opened or with its problem.
     ``converted``: Office files already converted by the caller (original path → PDF, or why
     not), so one LibreOffice run can serve the meeting documents and the evidence."""
+    order = [*data.contract.input_refs, RESULTS_REF]
     by_file: dict[str, Source] = {}
     ordered: list[Source] = []
     for rec in data.tables["Evidence"].records:
         rel = str(rec["File"] or "")
-        refs = [r for r in (rec["Input ref"] or ()) if r in INPUT_ORDER]
+        refs = [r for r in (rec["Input ref"] or ()) if r in order]
         try:
             path = resolve_evidence(evidence_dir, rel)
             key = str(path)
@@ -85,6 +84,9 @@ def collect(data: WorkbookData, evidence_dir: Path,
                         str(rec["Owner"] or ""), rec["Date"], rel, path, problem=problem)
         by_file[key] = source
         ordered.append(source)
+    for source in ordered:
+        if source.refs:
+            source.group = min(source.refs, key=order.index)
     with tempfile.TemporaryDirectory(prefix="isms-review-evidence-") as tmp:
         office = [s for s in ordered if not s.problem and s.path and s.path.suffix.lower() in OFFICE]
         if converted is None:
