@@ -39,6 +39,7 @@ REVIEW: dict[str, Any] = {
     "Version": "1.0",
     "Pre-read lead (business days)": 5,
     "Holiday calendar": "GB-ENG",
+    "Currency": "GBP",
     "Next review date": D(2027, 6, 10),
 }
 

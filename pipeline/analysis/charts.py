@@ -9,7 +9,7 @@ from __future__ import annotations
 import io
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..files import atomic_write_bytes
 
@@ -22,8 +22,10 @@ from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator
 
 from ..formatting import number
-from .metrics import MetricResult
-from .nonconformities import PeriodFlow
+
+if TYPE_CHECKING:
+    from .metrics import MetricResult
+    from .nonconformities import PeriodFlow
 
 COLOURS = {"met": "#2E7D32", "near": "#F9A825", "missed": "#C62828", "no data": "#9E9E9E"}
 INK, GRID, LINE = "#212121", "#E0E0E0", "#607D8B"

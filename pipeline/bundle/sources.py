@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pikepdf
 
-from ..documents.convert import ConversionError, convert_batch
+from ..office import ConversionError, convert_batch
 from ..workbook.evidence import EvidencePathError, resolve_evidence
 from ..workbook.inputs import RESULTS_REF
 from ..workbook.model import WorkbookData

@@ -18,10 +18,10 @@ from pathlib import Path
 from ..analysis import Analysis, analyse
 from ..bundle.sources import office_files, stage_office
 from ..documents.context import build_context
-from ..documents.convert import ConversionError, convert_batch
 from ..documents.pdfnorm import normalise_pdf
 from ..documents.render import render_documents, resolve_template
 from ..files import atomic_write_bytes, safe_name, source_date
+from ..office import ConversionError, convert_batch
 from ..workbook.findings import Report
 from ..workbook.model import WorkbookData
 from ..workbook.validate import Stage
