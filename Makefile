@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 EXAMPLE := examples/acme
 
-.PHONY: setup system-deps test lint typecheck bench clean
+.PHONY: setup system-deps test lint typecheck bench clean wheel-smoke
 
 setup: system-deps $(BIN)/.installed
 	$(BIN)/isms-review validate $(EXAMPLE)/review.xlsx --evidence $(EXAMPLE)/evidence
@@ -22,6 +22,9 @@ $(BIN)/.installed: pyproject.toml
 
 test: $(BIN)/.installed lint typecheck
 	$(BIN)/python -m pytest
+
+wheel-smoke: $(BIN)/.installed
+	PYTHON=$(BIN)/python bash scripts/wheel-smoke.sh
 
 lint:
 	$(BIN)/ruff check pipeline tests benchmarks

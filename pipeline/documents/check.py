@@ -53,9 +53,16 @@ def undeclared(path: Path) -> tuple[list[str], bool]:
 
 
 def _sample_contexts() -> list[tuple[ReviewContext, dict[str, bytes]]]:
-    if not EXAMPLE.is_file():
-        return []
-    data = validate_workbook(EXAMPLE).data
+    """The example review's contexts (pre-read and final), to render each template once. From
+    the source tree's examples/, or written afresh where the package is installed alone."""
+    with tempfile.TemporaryDirectory(prefix="isms-review-example-") as tmp:
+        workbook = EXAMPLE
+        if not workbook.is_file():
+            from ..example import write_example
+
+            write_example(Path(tmp))
+            workbook = Path(tmp) / "review-final.xlsx"
+        data = validate_workbook(workbook).data
     analysis = analyse(data)
     charts = analysis.charts()
     return [(build_context(data, analysis, final=final), charts) for final in (False, True)]

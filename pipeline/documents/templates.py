@@ -12,6 +12,7 @@ import copy
 import datetime as dt
 import io
 from collections.abc import Callable
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -332,5 +333,6 @@ def write_default_templates(folder: Path) -> list[Path]:
 
 
 def packaged_templates() -> Path:
-    """The project's doc_templates/ folder (the last link of the override chain)."""
-    return Path(__file__).resolve().parents[2] / "doc_templates"
+    """The default templates shipped inside the package (``pipeline/doc_templates``, the
+    project's ``doc_templates/`` folder): the last link of the override chain."""
+    return Path(str(resources.files("pipeline").joinpath("doc_templates")))
