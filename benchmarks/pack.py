@@ -1,0 +1,90 @@
+"""Whole-pack benchmark: the example's pre-read pack (validate, analyse, charts, render, one
+LibreOffice run, normalise, bundle, publish), split into LibreOffice and everything else, side by
+side with the floor: one bare LibreOffice conversion of the same three DOCX files.
+
+    python benchmarks/pack.py [--runs 3]
+
+Goal (issue 10): everything but LibreOffice ≤ 1 s on a 2-core machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import pipeline.commands.build as build_module  # noqa: E402
+import pipeline.office as office  # noqa: E402
+from pipeline.commands.build import build  # noqa: E402
+from pipeline.commands.options import BuildOptions  # noqa: E402
+
+EXAMPLE = ROOT / "examples" / "acme"
+
+
+def one_pack(out: Path) -> tuple[float, float, list[Path]]:
+    """(total seconds, seconds inside LibreOffice, the DOCX files converted)."""
+    spent: list[float] = []
+    converted: list[Path] = []
+    real = office.convert_batch
+
+    def timed(files: list[Path], outdir: Path, *args: object, **kwargs: object) -> object:
+        start = time.perf_counter()
+        try:
+            return real(files, outdir, *args, **kwargs)  # type: ignore[arg-type]
+        finally:
+            spent.append(time.perf_counter() - start)
+            converted.extend(f for f in files if f.suffix == ".docx")
+
+    build_module.convert_batch = timed  # type: ignore[assignment]
+    try:
+        start = time.perf_counter()
+        build(BuildOptions(EXAMPLE / "review.xlsx", EXAMPLE / "evidence", out))
+        total = time.perf_counter() - start
+    finally:
+        build_module.convert_batch = real
+    return total, sum(spent), converted
+
+
+def bare_conversion(docs: list[Path], tmp: Path) -> float:
+    start = time.perf_counter()
+    office.convert_batch(docs, tmp)
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--runs", type=int, default=3)
+    runs = parser.parse_args().runs
+    os.environ.setdefault("SOURCE_DATE_EPOCH", "1765000000")
+    totals, office_times, rest, floors = [], [], [], []
+    with tempfile.TemporaryDirectory() as tmp:
+        one_pack(Path(tmp) / "warm")  # fonts, matplotlib cache, imports
+        for i in range(runs):
+            total, lo, docs = one_pack(Path(tmp) / f"run{i}")
+            copies = Path(tmp) / f"docs{i}"
+            copies.mkdir()
+            published = Path(tmp) / f"run{i}" / "MR-2026-H2"
+            for doc in docs:
+                (copies / doc.name).write_bytes((published / doc.name).read_bytes())
+            floors.append(bare_conversion(sorted(copies.glob("*.docx")), copies))
+            totals.append(total)
+            office_times.append(lo)
+            rest.append(total - lo)
+    med = statistics.median
+    print(f"pre-read pack of the example, median of {runs} runs")
+    print(f"  whole pack            {med(totals):6.2f} s")
+    print(f"  inside LibreOffice    {med(office_times):6.2f} s   (one start per build)")
+    print(f"  everything else       {med(rest):6.2f} s   goal ≤ 1.00 s")
+    print(f"  bare LibreOffice run  {med(floors):6.2f} s   (same 3 DOCX, no pipeline)")
+    print(f"  ratio pack / bare LibreOffice conversion: {med(totals) / med(floors):.2f}x")
+
+
+if __name__ == "__main__":
+    main()
