@@ -131,7 +131,7 @@ def test_bookmarks_nest_part_document_and_source_outline(good: dict[str, Any]) -
     assert [t for t, _ in tree] == ["Cover and document control", "Index", "Clause coverage matrix",
                                     "Evidence by input", "Manifest of source files"]
     groups = dict(tree[3][1])
-    b = dict(groups["9.3.2 b) Changes in issues"])
+    b = dict(groups["9.3.2 b) Changes in external and internal issues relevant to the ISMS"])
     assert b["EV-OUT1 Outline one"] == [("one chapter 1", [("one section 1.1", [])]),
                                         ("one chapter 2", [])]
     assert "EV-OUT2 Outline two" in b
