@@ -316,7 +316,7 @@ def test_failed_conversion_leaves_nothing_behind(tmp_path: Path, monkeypatch: py
 
 
 def test_missing_libreoffice_says_how_to_install(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    import pipeline.documents.convert as convert
+    import pipeline.office as convert
 
     monkeypatch.setattr(convert.shutil, "which", lambda name: None)
     monkeypatch.setattr(convert, "SOFFICE_PATHS", ())
