@@ -40,8 +40,8 @@ PDFA_FILTER = 'pdf:writer_pdf_Export:{"SelectPdfVersion":{"type":"long","value":
 MAX_ATTEMPTS = 3  # starts of LibreOffice for one batch, when it dies
 # The time limit of one LibreOffice run: a start-up allowance, then per document and per MB of
 # document content (uncompressed, for the zipped formats). A pack that converts in 3 s is
-# allowed about 45 s, not 300 s.
-START_SECONDS, PER_DOCUMENT_SECONDS, PER_MB_SECONDS = 20.0, 10.0, 15.0
+# allowed under a minute, not 300 s.
+START_SECONDS, PER_DOCUMENT_SECONDS, PER_MB_SECONDS = 15.0, 8.0, 5.0
 LIMIT_RULE = (f"{START_SECONDS:.0f} s + {PER_DOCUMENT_SECONDS:.0f} s per document + "
               f"{PER_MB_SECONDS:.0f} s per MB of document content")
 
