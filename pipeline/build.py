@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Literal
 
 from .analysis import Analysis, analyse
+from .bundle.options import BundleOptions
 from .documents.context import build_context
 from .documents.convert import convert_to_pdf
 from .documents.pdfnorm import normalise_pdf
@@ -90,7 +91,7 @@ def safe_name(text: str) -> str:
 def build(workbook: Path, evidence: Path | None, out: Path, stage: Stage = "pre-read",
           templates: Path | None = None, minutes: int = 90,
           progress: Progress = lambda _: None, previous: Path | None = None,
-          allow_incomplete: bool = False) -> BuildResult:
+          allow_incomplete: bool = False, options: BundleOptions | None = None) -> BuildResult:
     progress("validating the workbook")
     validation = validate_workbook(workbook, evidence, previous=previous)
     if not validation.report.ok:
@@ -139,7 +140,7 @@ def build(workbook: Path, evidence: Path | None, out: Path, stage: Stage = "pre-
             bundle_review(data, workbook, evidence, staging / name, documents,
                           allow_incomplete=allow_incomplete, when=when,
                           title="Management review evidence bundle" if stage == "final"
-                          else "Management review pre-read bundle")
+                          else "Management review pre-read bundle", options=options)
         for stem, png in charts.items():
             atomic_write_bytes(staging / "charts" / f"{stem}.png", png)
         atomic_write_bytes(staging / f"{review_id}-analysis.json",

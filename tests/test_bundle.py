@@ -167,7 +167,7 @@ def test_forms_are_flattened_and_their_originals_attached(good: dict[str, Any]) 
     files = {f["evidence_ids"][0]: f for f in good["manifest"]["files"]}
     with pikepdf.open(good["pdf"]) as pdf:
         assert "/AcroForm" not in pdf.Root  # nothing fillable, nothing that differs by viewer
-        for eid, value in (("EV-F1", "first"), ("EV-F2", "second")):
+        for eid in ("EV-F1", "EV-F2"):
             page = pdf.pages[files[eid]["first_page"] - 1]
             assert all(a.get("/Subtype") != pikepdf.Name.Widget for a in page.obj.get("/Annots", []))
             assert files[eid]["attachment"] in pdf.attachments

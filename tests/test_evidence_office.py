@@ -108,7 +108,8 @@ def test_outside_references_are_named() -> None:
 
 
 def test_rtf_include_picture_is_an_outside_reference(tmp_path: Path) -> None:
-    rtf = make.write(tmp_path / "a.rtf", rb'{\rtf1 {\field{\*\fldinst INCLUDEPICTURE "http://x.invalid/p.png" \\d}}}')
+    field = rb'{\field{\*\fldinst INCLUDEPICTURE "http://x.invalid/p.png" \\d}}'
+    rtf = make.write(tmp_path / "a.rtf", rb"{\rtf1 " + field + b"}")
     assert office.outside_references(rtf) == ["http://x.invalid/p.png"]
 
 

@@ -68,6 +68,16 @@ def _inherited_resources(page: pikepdf.Page) -> Any:
     return None
 
 
+def _clone(pdf: pikepdf.Pdf, stream: Any) -> pikepdf.Stream | None:
+    if not isinstance(stream, pikepdf.Stream):
+        return None
+    copy = pdf.make_stream(stream.read_raw_bytes())
+    for key in stream.keys():  # noqa: SIM118 (pikepdf dictionaries)
+        if key != "/Length":
+            copy[key] = stream[key]
+    return copy
+
+
 def flatten_forms(pdf: pikepdf.Pdf) -> Flattened:
     """Flatten every widget of ``pdf`` in place."""
     result = Flattened()
@@ -90,16 +100,26 @@ def flatten_forms(pdf: pikepdf.Pdf) -> Flattened:
             result.orphans += 1
             form.Fields.append(top)
             reachable |= _reachable(Dictionary(Fields=Array([top])))
-    if any("/AP" not in w for _, w in widgets):
+    # Appearances: all regenerated when the form asks viewers to (NeedAppearances); otherwise
+    # only the missing ones are made, and the producer's own appearances are kept as drawn.
+    # (qpdf edits existing appearance streams in place, so the kept ones are cloned first)
+    drawn_already = [w for _, w in widgets if "/AP" in w and w.is_indirect]
+    kept_as_drawn = {} if form.get("/NeedAppearances") else \
+        {w.objgen: _clone(pdf, w.AP.get("/N")) for w in drawn_already}
+    if len(drawn_already) < len(widgets) or form.get("/NeedAppearances"):
         form.NeedAppearances = True
-    if form.get("/NeedAppearances"):
         with contextlib.suppress(pikepdf.PdfError):  # fields qpdf cannot draw keep what they have
             pdf.generate_appearance_streams()
+        for _, widget in widgets:
+            clone = kept_as_drawn.get(widget.objgen) if widget.is_indirect else None
+            if clone is not None:
+                widget.AP.N = clone
     for number, page in enumerate(pdf.pages):
         annots = page.obj.get("/Annots")
         if not isinstance(annots, Array):
             continue
-        drawing, kept = [], []
+        drawing: list[bytes] = []
+        kept: list[Any] = []
         rotate = int(page.obj.get("/Rotate", 0) or 0)
         for annot in annots:
             if not isinstance(annot, Dictionary) or annot.get("/Subtype") != Name.Widget:

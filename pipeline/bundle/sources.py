@@ -161,7 +161,8 @@ def collect(data: WorkbookData, evidence_dir: Path, workdir: Path,
     ordered = rows(data, evidence_dir)
     accepted: dict[int, kinds.Accepted] = {}
     for source in ordered:
-        _isolated(source, lambda s=source: _check(s, options, accepted))
+        if not source.problem:
+            _isolated(source, lambda s=source: _check(s, options, accepted))
     converted = options.converted
     office = [s.path for s in ordered if not s.problem and s.path is not None
               and accepted.get(id(s), kinds.Accepted("pdf")).kind == "office"]

@@ -9,6 +9,7 @@ from ..files import source_date
 from ..workbook.model import WorkbookData
 from ..workbook.validate import validate_workbook
 from .assemble import BundleResult, make_bundle
+from .options import BundleOptions
 from .sign import sign_pdf
 
 SUFFIXES = {"agenda": "agenda", "pre-read": "pre-read", "minutes": "minutes",
@@ -36,10 +37,11 @@ def find_documents(folder: Path | None, review_id: str) -> dict[str, Path]:
 def bundle_review(data: WorkbookData, workbook: Path, evidence: Path, out_pdf: Path,
                   documents: dict[str, Path], *, allow_incomplete: bool = False,
                   when: dt.datetime | None = None, title: str = "Management review evidence bundle",
-                  sign: Path | None = None, password: str = "") -> BundleResult:
+                  sign: Path | None = None, password: str = "",
+                  options: BundleOptions | None = None) -> BundleResult:
     result = make_bundle(data, workbook, evidence, out_pdf, documents,
                          allow_incomplete=allow_incomplete, when=when or source_date(),
-                         agenda_items=agenda_numbers(data), title=title)
+                         agenda_items=agenda_numbers(data), title=title, options=options)
     if sign is not None:
         import hashlib
         import json
@@ -57,7 +59,8 @@ def bundle_review(data: WorkbookData, workbook: Path, evidence: Path, out_pdf: P
 
 
 def bundle_command(workbook: Path, evidence: Path, out: Path, documents: Path | None,
-                   allow_incomplete: bool, sign: Path | None, password: str) -> BundleResult:
+                   allow_incomplete: bool, sign: Path | None, password: str,
+                   options: BundleOptions | None = None) -> BundleResult:
     from ..build import BuildRefused, safe_name
 
     validation = validate_workbook(workbook, evidence)
@@ -69,4 +72,5 @@ def bundle_command(workbook: Path, evidence: Path, out: Path, documents: Path | 
     review_id = safe_name(str(data.review.get("Review ID") or "review"))
     target = out / review_id / f"{review_id}-bundle.pdf"
     return bundle_review(data, workbook, evidence, target, find_documents(documents, review_id),
-                         allow_incomplete=allow_incomplete, sign=sign, password=password)
+                         allow_incomplete=allow_incomplete, sign=sign, password=password,
+                         options=options)
