@@ -416,14 +416,14 @@ def _helvetica_width(text: str, size: float) -> float:
     return sum(HELVETICA.get(ch, 556) for ch in text) * size / 1000
 
 
-Label = tuple[pikepdf.Pdf, float, float]  # the label drawn alone on a page, its width and height
+Label = tuple[pikepdf.Page, float, float]  # the label drawn alone on a page, its width and height
 
 
 def _stamp_pages(pdf: pikepdf.Pdf, labels: list[Label], plan: list[tuple[int, bool]]) -> None:
     """Stamp every page: ``plan[i]`` = (which label, whether to add a margin band first). Pages
     carry their own boxes, /Rotate and /Resources after _merge, so this touches each page
     dictionary directly (pikepdf's helpers cost ~4x more per page)."""
-    xobjects = [pdf.copy_foreign(label.pages[0].as_form_xobject()) for label, _, _ in labels]
+    xobjects = [pdf.copy_foreign(label.as_form_xobject()) for label, _, _ in labels]  # one font copy
     font = pdf.make_indirect(Dictionary(Type=Name.Font, Subtype=Name.Type1,
                                         BaseFont=Name.Helvetica, Encoding=Name.WinAnsiEncoding))
     opener = pdf.make_stream(b"q\n")
@@ -775,7 +775,8 @@ def _assemble(data: WorkbookData, workbook: Path, sources: list[Source], out: Pa
         raise RuntimeError(f"bundle layout mismatch: drawn {drawn_sizes}, planned {sizes}")
     parts = _sequence(cover_drawn, index, matrix, body, manifest)
     _cut(parts, canvas)
-    labels = [(canvas.part(d), w, h) for d, (w, h) in zip(label_drawn, label_sizes, strict=True)]
+    drawn_pdf = canvas.finish()  # labels straight from the canvas: their font is copied once
+    labels = [(drawn_pdf.pages[d.first], w, h) for d, (w, h) in zip(label_drawn, label_sizes, strict=True)]
     links: dict[str, dict[int, list[int | None]]] = {}
     for part in parts:
         if part.source is not None or part.key.startswith("doc:"):

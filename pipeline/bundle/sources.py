@@ -317,9 +317,6 @@ def _open_pdf(source: Source, path: Path, workdir: Path, options: BundleOptions)
         source.notes.append(form.note())
     source.attach_original = source.signed or form.widgets > 0
     source.no_text = pages_without_text(pdf)
-    scratch = pikepdf.new()  # a trial copy: a file whose pages cannot be copied fails here, alone
-    for page in pdf.pages:
-        scratch.copy_foreign(page.obj)
     source.pdf = pdf
 
 
