@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 import click
 
 from .analysis import analyse as run_analysis
+from .bundle.options import BundleOptions, parse_size
 from .bundle.verify import verify_bundle
 from .commands.build import build as run_build
 from .commands.bundle import bundle_command
@@ -66,6 +67,35 @@ def user_errors(func: F) -> F:
 
 PathArg = click.Path(path_type=Path)
 DirArg = click.Path(path_type=Path, file_okay=False)
+
+
+def evidence_options(func: F) -> F:
+    """The evidence options shared by bundle and build."""
+    for option in reversed((
+        click.option("--attach-as-is", "attach_as_is", multiple=True, metavar="FILE",
+                     help="Attach this evidence file (its File value on the Evidence sheet) unopened "
+                     "even though its type is not accepted; repeat for several."),
+        click.option("--ocr", is_flag=True,
+                     help="Add a text layer to scanned pages (needs OCRmyPDF and Tesseract)."),
+        click.option("--max-file-size", default="4GB", show_default=True,
+                     help="Largest evidence file accepted."),
+        click.option("--max-bundle-size", default="20GB", show_default=True,
+                     help="Largest total of evidence in one bundle."),
+    )):
+        func = option(func)
+    return func
+
+
+def _bundle_options(attach_as_is: tuple[str, ...], ocr: bool, max_file_size: str,
+                    max_bundle_size: str) -> BundleOptions:
+    if ocr:
+        from .bundle.ocr import check_available
+
+        check_available()
+    return BundleOptions(attach_as_is=frozenset(attach_as_is), ocr=ocr,
+                         max_file_bytes=parse_size(max_file_size, "--max-file-size"),
+                         max_bundle_bytes=parse_size(max_bundle_size, "--max-bundle-size"))
+
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -165,17 +195,21 @@ def analyse_command(workbook: Path, as_json: bool, charts_dir: Path | None,
               help="The previous review's workbook: check nothing vanished; the pre-read shows changes.")
 @click.option("--allow-incomplete", is_flag=True,
               help="Make the evidence bundle even when evidence is unusable (marked INCOMPLETE).")
+@evidence_options
 @user_errors
 def build_command(workbook: Path, evidence: Path, out: Path, stage: str, templates: Path | None,
-                  minutes: int, previous: Path | None, allow_incomplete: bool) -> None:
+                  minutes: int, previous: Path | None, allow_incomplete: bool,
+                  attach_as_is: tuple[str, ...], ocr: bool, max_file_size: str,
+                  max_bundle_size: str) -> None:
     """Validate, analyse and write the review's Word documents and PDFs to OUT/<Review ID>/."""
     if not evidence.is_dir():
         raise UserError(f"{evidence}: the evidence folder does not exist.")
+    bundle = _bundle_options(attach_as_is, ocr, max_file_size, max_bundle_size)
     err = console(stderr=True)
 
     def options(progress: Callable[[str], None]) -> BuildOptions:
         return BuildOptions(workbook, evidence, out, stage, templates, minutes,  # type: ignore[arg-type]
-                            previous, allow_incomplete, progress)
+                            previous, allow_incomplete, progress, bundle=bundle)
 
     try:
         if err.is_terminal:
@@ -262,15 +296,18 @@ def _sign_password(sign: Path | None) -> str:
               help="Build even when evidence is unusable: placeholder pages, marked INCOMPLETE.")
 @click.option("--sign", type=click.Path(path_type=Path, dir_okay=False),
               help="Sign the bundle with this PKCS#12 key (password: ISMS_REVIEW_SIGN_PASSWORD).")
+@evidence_options
 @user_errors
 def bundle_cmd(workbook: Path, evidence: Path, out: Path, documents: Path | None,
-               allow_incomplete: bool, sign: Path | None) -> None:
+               allow_incomplete: bool, sign: Path | None, attach_as_is: tuple[str, ...], ocr: bool,
+               max_file_size: str, max_bundle_size: str) -> None:
     """One indexed, stamped PDF of the review's documents and evidence for the auditor."""
     if not evidence.is_dir():
         raise UserError(f"{evidence}: the evidence folder does not exist.")
+    options = _bundle_options(attach_as_is, ocr, max_file_size, max_bundle_size)
     try:
         result = bundle_command(workbook, evidence, out, documents, allow_incomplete, sign,
-                                _sign_password(sign))
+                                _sign_password(sign), options)
     except BuildRefused as refused:
         print_report(refused.report, console(stderr=True))
         raise
@@ -278,6 +315,8 @@ def bundle_cmd(workbook: Path, evidence: Path, out: Path, documents: Path | None
     click.echo(f"wrote {result.path} ({result.pages} pages, {state}) and {result.manifest_path}")
     for line in result.problems:
         click.echo(f"missing: {line}", err=True)
+    for line in result.warnings:
+        click.echo(f"check: {line}", err=True)
 
 
 @main.command("verify")

@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import hashlib
-import io
 import json
+import os
+import tempfile
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,11 +25,18 @@ from typing import Any
 import pikepdf
 from pikepdf import Array, Dictionary, Name, OutlineItem
 
+from .. import office
 from ..errors import UserError
+from ..files import atomic_write_bytes
 from ..workbook.inputs import RESULTS_CLAUSE, RESULTS_REF, RESULTS_TITLE, input_specs
 from ..workbook.model import WorkbookData
-from . import pages
-from .sources import Source, collect
+from . import margins, pages
+from .attach import Attacher, Attachment, sha256_file
+from .isolation import PartFailed, blame
+from .names import safe_name, unique
+from .options import BundleOptions, human
+from .sources import Source, collect, describe_error
+from .textlayer import ranges
 
 Groups = dict[str, tuple[str, str]]  # input ref → (clause, title), in contract order
 
@@ -66,6 +74,10 @@ class Part:
     start: int = 0
     outline: list[tuple[str, int, list[Any]]] = field(default_factory=list)
     drawn: pages.Drawn | None = None
+    views: dict[tuple[str, int], Any] = field(default_factory=dict)  # outline entry → view
+    link_views: dict[tuple[int, int], Any] = field(default_factory=dict)  # (page, annot) → view
+    label: str = ""  # the stamp's text before "· Page n of N" (evidence parts carry their ID)
+    banded: bool = False  # a margin band is added for the stamp (pages not drawn by us)
 
     @property
     def pages(self) -> int:
@@ -81,6 +93,7 @@ class BundleResult:
     complete: bool
     problems: list[str]
     sha256: str
+    warnings: list[str] = field(default_factory=list)  # files included, with something to check
 
 
 _EMPTY = pikepdf.new()
@@ -91,6 +104,23 @@ _EMPTY = pikepdf.new()
 
 def _dest_page(pdf: pikepdf.Pdf, dest: Any, names: dict[str, Any]) -> int | None:
     """Page index a destination (explicit array or name) points to, in its own document."""
+    found = _dest(pdf, dest, names)
+    return found[0] if found is not None else None
+
+
+def _dest_view(dest: Any, names: dict[str, Any]) -> list[Any] | None:
+    """The view part of a destination (/XYZ left top zoom, /FitH top …), to keep it."""
+    if isinstance(dest, (pikepdf.String, str, pikepdf.Name)):
+        dest = names.get(str(dest).lstrip("/"))
+    if isinstance(dest, pikepdf.Dictionary) and "/D" in dest:
+        dest = dest.D
+    if isinstance(dest, pikepdf.Array) and len(dest) > 1:
+        return list(dest)[1:]
+    return None
+
+
+def _dest(pdf: pikepdf.Pdf, dest: Any, names: dict[str, Any]) -> tuple[int, list[Any] | None] | None:
+    view = _dest_view(dest, names)
     if isinstance(dest, (pikepdf.String, str, pikepdf.Name)):
         dest = names.get(str(dest).lstrip("/"))
     if isinstance(dest, pikepdf.Dictionary) and "/D" in dest:
@@ -98,9 +128,9 @@ def _dest_page(pdf: pikepdf.Pdf, dest: Any, names: dict[str, Any]) -> int | None
     if isinstance(dest, pikepdf.Array) and len(dest) > 0:
         target = dest[0]
         if isinstance(target, int):
-            return int(target)
+            return int(target), view
         try:
-            return int(pdf.pages.index(pikepdf.Page(target)))
+            return int(pdf.pages.index(pikepdf.Page(target))), view
         except Exception:
             return None
     return None
@@ -120,8 +150,11 @@ def _named_dests(pdf: pikepdf.Pdf) -> dict[str, Any]:
     return names
 
 
-def _read_outline(pdf: pikepdf.Pdf) -> list[tuple[str, int, list[Any]]]:
+def _read_outline(pdf: pikepdf.Pdf, views: dict[tuple[str, int], Any] | None = None
+                  ) -> list[tuple[str, int, list[Any]]]:
+    """The outline as (title, page, children); ``views`` gets each entry's view (XYZ …)."""
     names = _named_dests(pdf)
+    views = {} if views is None else views
 
     def walk(items: list[OutlineItem]) -> list[tuple[str, int, list[Any]]]:
         out = []
@@ -129,9 +162,10 @@ def _read_outline(pdf: pikepdf.Pdf) -> list[tuple[str, int, list[Any]]]:
             dest: Any = item.destination
             if dest is None and item.action is not None and item.action.get("/S") == Name.GoTo:
                 dest = item.action.get("/D")
-            page = _dest_page(pdf, dest, names)
-            if page is not None:
-                out.append((str(item.title), page, walk(list(item.children))))
+            found = _dest(pdf, dest, names)
+            if found is not None:
+                views[str(item.title), found[0]] = found[1]
+                out.append((str(item.title), found[0], walk(list(item.children))))
         return out
 
     try:
@@ -141,10 +175,12 @@ def _read_outline(pdf: pikepdf.Pdf) -> list[tuple[str, int, list[Any]]]:
         return []
 
 
-def _link_targets(pdf: pikepdf.Pdf) -> dict[int, list[int | None]]:
+def _link_targets(pdf: pikepdf.Pdf, views: dict[tuple[int, int], Any] | None = None
+                  ) -> dict[int, list[int | None]]:
     """Per page that has annotations, per annotation: the page index an internal link goes to
-    (None otherwise)."""
+    (None otherwise); ``views`` gets each link's view (XYZ …)."""
     names: dict[str, Any] | None = None
+    views = {} if views is None else views
     result: dict[int, list[int | None]] = {}
     for number, page in enumerate(pdf.pages):
         annots = page.obj.get("/Annots")
@@ -160,7 +196,10 @@ def _link_targets(pdf: pikepdf.Pdf) -> dict[int, list[int | None]]:
                 action = annot.get("/A")
                 if dest is None and action is not None and action.get("/S") == Name.GoTo:
                     dest = action.get("/D")
-                target = _dest_page(pdf, dest, names) if dest is not None else None
+                found = _dest(pdf, dest, names) if dest is not None else None
+                if found is not None:
+                    target = found[0]
+                    views[number, len(row)] = found[1]
             row.append(target)
         result[number] = row
     return result
@@ -177,8 +216,10 @@ def _body(documents: dict[str, Path], sources: list[Source], canvas: pages.Canva
     for name, title in DOCUMENTS:
         path = documents.get(name)
         if path is not None and path.is_file():
-            pdf = pikepdf.open(path)
-            parts.append(Part(f"doc:{name}", title, pdf, "documents", outline=_read_outline(pdf)))
+            pdf = pikepdf.open(path, access_mode=pikepdf.AccessMode.stream)
+            part = Part(f"doc:{name}", title, pdf, "documents", banded=True)
+            part.outline = _read_outline(pdf, part.views)
+            parts.append(part)
     for ref, (clause, title) in groups.items():
         own = [s for s in sources if s.group == ref]
         cited = [s for s in sources if ref in s.refs and s.group != ref]
@@ -188,21 +229,22 @@ def _body(documents: dict[str, Path], sources: list[Source], canvas: pages.Canva
         lines += [f"{', '.join(s.ids)}  {s.title} (filed under {groups[s.group][0]})" for s in cited]
         sep = canvas.separator(f"{clause} {title}",
                                f"Evidence for input {ref}: {len(own) + len(cited)} document(s).", lines)
-        parts.append(Part(f"sep:{ref}", f"{clause} {title}", _EMPTY, "evidence", drawn=sep))
+        parts.append(Part(f"sep:{ref}", f"{clause} {title}", _EMPTY, "evidence",
+                          drawn=sep))
         for source in own:
             part = Part(f"ev:{source.id}", f"{source.id} {source.title}", _EMPTY, f"sep:{ref}", source)
             if source.problem:
                 part.drawn = canvas.placeholder(f"{', '.join(source.ids)} {source.title}", source.problem)
-            elif source.kind == "image":
-                assert source.path is not None
-                part.drawn = canvas.image(source.path, f"{source.id} {source.title}")
             elif source.pdf is None:  # an attachment
                 part.drawn = canvas.separator(
                     f"{source.id} {source.title}",
-                    f"The file '{source.rel}' is embedded in this PDF as an attachment (open the "
-                    "attachments panel of your PDF reader).", [f"SHA-256 {source.sha256}"])
+                    f"The file '{source.rel}' is embedded in this PDF as the attachment "
+                    f"'{source.attachment_name}' (open the attachments panel of your PDF reader).",
+                    [f"SHA-256 {source.sha256}"])
             else:
-                part.pdf, part.outline = source.pdf, _read_outline(source.pdf)
+                part.pdf, part.banded = source.pdf, True
+                part.outline = _read_outline(source.pdf, part.views)
+            part.label = source.id
             parts.append(part)
     return parts
 
@@ -213,8 +255,8 @@ def _cut(parts: list[Part], canvas: pages.Canvas) -> None:
             part.pdf = canvas.part(part.drawn)
 
 
-def _index_rows(front: dict[str, int], parts: list[Part], sources: list[Source],
-                manifest_start: int, groups: Groups) -> list[pages.Row]:
+def _index_rows(front: dict[str, int], parts: list[Part], sources: list[Source], groups: Groups,
+                manifest_start: int) -> list[pages.Row]:
     row = pages.Row
     rows = [row(("Cover and document control", "1"), ("cover", "cover"), True),
             row(("Index", str(front["index"] + 1)), ("index", "index"), True),
@@ -222,8 +264,7 @@ def _index_rows(front: dict[str, int], parts: list[Part], sources: list[Source],
     docs = [p for p in parts if p.key.startswith("doc:")]
     if docs:
         rows.append(row(("Meeting documents", str(docs[0].start + 1)), (docs[0].key,) * 2, True))
-        rows += [row((f"    {p.title}", f"{p.start + 1}–{p.start + len(p.pdf.pages)}"), (p.key,) * 2)
-                 for p in docs]
+        rows += [row((f"    {p.title}", span(p.start, len(p.pdf.pages))), (p.key,) * 2) for p in docs]
     starts = {p.key: p for p in parts}
     for ref in groups:
         sep = starts.get(f"sep:{ref}")
@@ -237,7 +278,7 @@ def _index_rows(front: dict[str, int], parts: list[Part], sources: list[Source],
             mark = "" if source.group == ref else f" (see {groups[source.group][0]})"
             missing = "  [MISSING]" if source.problem else ""
             rows.append(row((f"    {', '.join(source.ids)}  {source.title}{mark}{missing}",
-                             f"{part.start + 1}–{part.start + part.pages}"), (part.key,) * 2))
+                             span(part.start, part.pages)), (part.key,) * 2))
     rows.append(row(("Manifest of source files", str(manifest_start + 1)), ("manifest",) * 2, True))
     return rows
 
@@ -254,8 +295,8 @@ MANIFEST_INTRO = ("Every evidence file as received: its SHA-256 is of the origin
                   "conversion. The same list is attached to this PDF as JSON.")
 
 
-def _matrix_rows(parts: list[Part], sources: list[Source], agenda_items: dict[str, int],
-                 doc_pages: dict[str, int], groups: Groups) -> list[pages.Row]:
+def _matrix_rows(parts: list[Part], sources: list[Source], groups: Groups, agenda_items: dict[str, int],
+                 doc_pages: dict[str, int]) -> list[pages.Row]:
     row = pages.Row
     rows = []
     by_key = {p.key: p for p in parts}
@@ -281,18 +322,33 @@ def _matrix_rows(parts: list[Part], sources: list[Source], agenda_items: dict[st
     return rows
 
 
+def span(start: int, count: int) -> str:
+    """Bundle pages of a part: "12–14", or "12" for a single page."""
+    return str(start + 1) if count <= 1 else f"{start + 1}–{start + count}"
+
+
+def _status(s: Source) -> str:
+    notes = [*s.notes, *s.warnings]
+    if s.no_text:
+        notes.append(f"no text layer on {len(s.no_text)} page(s): {ranges(s.no_text)} of the file")
+    return s.problem or "; ".join(notes) or "included"
+
+
 def _manifest_rows(sources: list[Source], parts: list[Part]) -> list[pages.Row]:
     by_key = {p.key: p for p in parts}
     rows = []
     for s in sources:
         part = by_key[f"ev:{s.id}"]
-        status = s.problem or "; ".join(s.notes) or "included"
         rows.append(pages.Row((", ".join(s.ids), s.title, ", ".join(s.refs), s.owner,
-                               s.date.isoformat() if s.date else "",
-                               f"{part.start + 1}–{part.start + part.pages}",
-                               f"{len(s.data):,}" if s.data else "—"),
+                               s.date.isoformat() if s.date else "", span(part.start, part.pages),
+                               f"{s.size:,}" if s.size else "—"),
                               ("", "", "", "", "", f"ev:{s.id}", ""),
-                              sub=f"SHA-256 {s.sha256 or '—'} · {status}"))
+                              sub=f"SHA-256 {s.sha256 or '—'} · {_status(s)}"))
+        for removal in s.removed:  # every removal, with the page it was on
+            page = "" if removal.page is None else str(part.start + removal.page)
+            rows.append(pages.Row((s.id, "  active content removed", "", "", "", page, ""),
+                                  ("", "", "", "", "", f"ev:{s.id}" if page else "", ""),
+                                  sub=f"    {removal}"))
     return rows
 
 
@@ -362,36 +418,48 @@ def _helvetica_width(text: str, size: float) -> float:
     return sum(HELVETICA.get(ch, 556) for ch in text) * size / 1000
 
 
-def _stamp_pages(pdf: pikepdf.Pdf, label: pikepdf.Pdf, label_w: float, label_h: float) -> None:
-    """Stamp every page. Pages carry their own boxes, /Rotate and /Resources after _merge, so
-    this touches each page dictionary directly (pikepdf's helpers cost ~4x more per page)."""
-    xobject = pdf.copy_foreign(label.pages[0].as_form_xobject())
+Label = tuple[pikepdf.Page, float, float]  # the label drawn alone on a page, its width and height
+
+
+def _stamp_pages(pdf: pikepdf.Pdf, labels: list[Label], plan: list[tuple[int, bool]]) -> None:
+    """Stamp every page: ``plan[i]`` = (which label, whether to add a margin band first). Pages
+    carry their own boxes, /Rotate and /Resources after _merge, so this touches each page
+    dictionary directly (pikepdf's helpers cost ~4x more per page)."""
+    xobjects = [pdf.copy_foreign(label.as_form_xobject()) for label, _, _ in labels]  # one font copy
     font = pdf.make_indirect(Dictionary(Type=Name.Font, Subtype=Name.Type1,
                                         BaseFont=Name.Helvetica, Encoding=Name.WinAnsiEncoding))
     opener = pdf.make_stream(b"q\n")
     total = len(pdf.pages)
-    baseline = label_h / 2 - STAMP_SIZE * 0.3
-    stamped: set[tuple[int, int]] = set()
+    stamped: set[tuple[int, int, int]] = set()
     prefixes: dict[tuple[Any, ...], bytes] = {}  # most pages share a geometry: format it once
     for number, page in enumerate(pdf.pages, start=1):
         node = page.obj
+        which, banded = plan[number - 1]
+        _, label_w, label_h = labels[which]
+        before = _visible_box(node) if banded else None
+        if banded:
+            margins.add_band(node)
         box, rotate, digits = _visible_box(node), int(node.get("/Rotate", 0)), len(str(number))
-        key = (box, rotate, digits)
+        key = (box, rotate, digits, which, before)
         prefix = prefixes.get(key)
         if prefix is None:
             width = label_w + _helvetica_width(f" \xb7 Page {'0' * digits} of {total}", STAMP_SIZE)
-            a, b, c, d, e, f = stamp_matrix(box, rotate, width)
+            margin = (margins.BAND - label_h) / 2 + 1 if banded else STAMP_MARGIN
+            a, b, c, d, e, f = stamp_matrix(box, rotate, width, margin)
+            band = _band_fill(before, box) if before is not None else ""
+            baseline = label_h / 2 - STAMP_SIZE * 0.3
             prefix = prefixes[key] = (
-                f"Q q {a:g} {b:g} {c:g} {d:g} {e:.2f} {f:.2f} cm 1 g -2 -1.5 {width + 4:.2f} "
-                f"{label_h + 2:.2f} re f 0 g 0 G /IsrStamp Do BT /IsrStampF {STAMP_SIZE:g} Tf 0 g "
+                f"Q {band}q {a:g} {b:g} {c:g} {d:g} {e:.2f} {f:.2f} cm 1 g -2 -1.5 {width + 4:.2f} "
+                f"{label_h + 2:.2f} re f 0 g 0 G /IsrStamp{which} Do BT /IsrStampF {STAMP_SIZE:g} Tf 0 g "
                 f"{label_w:.2f} {baseline:.2f} Td ( \xb7 Page ").encode("cp1252")
         resources = node.get("/Resources")
         if resources is None:
             node.Resources = resources = Dictionary()
-        shared = resources.objgen
-        if shared == (0, 0) or shared not in stamped:  # a resources dict shared by pages: once
+        shared = (*resources.objgen, which)
+        if resources.objgen == (0, 0) or shared not in stamped:  # a shared resources dict: once
             stamped.add(shared)
-            for kind, name, value in (("/XObject", "/IsrStamp", xobject), ("/Font", "/IsrStampF", font)):
+            for kind, name, value in (("/XObject", f"/IsrStamp{which}", xobjects[which]),
+                                      ("/Font", "/IsrStampF", font)):
                 if kind not in resources:
                     resources[kind] = Dictionary()
                 resources[kind][name] = value
@@ -404,6 +472,22 @@ def _stamp_pages(pdf: pikepdf.Pdf, label: pikepdf.Pdf, label_w: float, label_h: 
         node.Contents = Array([opener, *original, pdf.make_stream(content)])
 
 
+def _band_fill(before: tuple[float, float, float, float], after: tuple[float, float, float, float]) -> str:
+    """Paint the added band white (it may show media-box content the crop box hid)."""
+    x0, y0, x1, y1 = after
+    bx0, by0, bx1, by1 = before
+    rects = []
+    if by0 > y0:
+        rects.append((x0, y0, x1 - x0, by0 - y0))
+    if y1 > by1:
+        rects.append((x0, by1, x1 - x0, y1 - by1))
+    if bx0 > x0:
+        rects.append((x0, y0, bx0 - x0, y1 - y0))
+    if x1 > bx1:
+        rects.append((bx1, y0, x1 - bx1, y1 - y0))
+    return "".join(f"q 1 g {x:.2f} {y:.2f} {w:.2f} {h:.2f} re f Q " for x, y, w, h in rects)
+
+
 INHERITABLE = ("/Resources", "/MediaBox", "/CropBox", "/Rotate")
 
 
@@ -414,14 +498,15 @@ def _merge(parts: list[Part]) -> pikepdf.Pdf:
     out = pikepdf.new()
     kids = []
     for part in parts:
-        for page in part.pdf.pages:
-            node = page.obj
-            for key in INHERITABLE:  # what a page inherits must travel with it
-                if key not in node:
-                    value = _inherited(page, key)
-                    if value is not None:
-                        node[key] = value
-            kids.append(out.copy_foreign(node))
+        with blame(part.source):
+            for page in part.pdf.pages:
+                node = page.obj
+                for key in INHERITABLE:  # what a page inherits must travel with it
+                    if key not in node:
+                        value = _inherited(page, key)
+                        if value is not None:
+                            node[key] = value
+                kids.append(out.copy_foreign(node))
     tree = out.Root.Pages
     for kid in kids:
         kid.Parent = tree
@@ -431,18 +516,23 @@ def _merge(parts: list[Part]) -> pikepdf.Pdf:
 
 
 def _fix_links(pdf: pikepdf.Pdf, part: Part, targets: dict[int, list[int | None]]) -> None:
+    with blame(part.source):
+        _fix_part_links(pdf, part, targets)
+
+
+def _fix_part_links(pdf: pikepdf.Pdf, part: Part, targets: dict[int, list[int | None]]) -> None:
     """Point the part's internal links at its pages in the bundle (names would collide)."""
     for offset, row in targets.items():
         page = pdf.pages[part.start + offset]
         annots = page.obj.get("/Annots")
         if annots is None:
             continue
-        for annot, target in zip(annots, row, strict=False):
+        for n, (annot, target) in enumerate(zip(annots, row, strict=False)):
             if target is None or target >= part.pages:
                 continue
             if "/A" in annot:
                 del annot["/A"]
-            annot.Dest = Array([pdf.pages[part.start + target].obj, Name.Fit])
+            annot.Dest = margins.view(pdf.pages[part.start + target].obj, part.link_views.get((offset, n)))
 
 
 def _prefix_fields(pdf: pikepdf.Pdf, part: Part, source_form: Any) -> None:
@@ -480,7 +570,8 @@ Entries = list[tuple[str, int, list[Any]]]
 def _outline_items(pdf: pikepdf.Pdf, part: Part, entries: Entries) -> Iterator[OutlineItem]:
     for title, page, children in entries:
         if page < part.pages:
-            item = OutlineItem(title, part.start + page)
+            item = OutlineItem(title, margins.view(pdf.pages[part.start + page].obj,
+                                                   part.views.get((title, page))))
             item.children.extend(_outline_items(pdf, part, children))
             yield item
 
@@ -489,16 +580,16 @@ def _write_outline(pdf: pikepdf.Pdf, parts: list[Part]) -> None:
     with pdf.open_outline() as outline:
         groups: dict[str, OutlineItem] = {}
         for part in parts:
-            item = OutlineItem(part.title, part.start)
+            item = OutlineItem(part.title, margins.view(pdf.pages[part.start].obj))
             item.children.extend(_outline_items(pdf, part, part.outline))
             if part.parent == "documents":
                 if "documents" not in groups:
-                    groups["documents"] = OutlineItem("Meeting documents", part.start)
+                    groups["documents"] = OutlineItem("Meeting documents", item.destination)
                     outline.root.append(groups["documents"])
                 groups["documents"].children.append(item)
             elif part.parent == "evidence":
                 if "evidence" not in groups:
-                    groups["evidence"] = OutlineItem("Evidence by input", part.start)
+                    groups["evidence"] = OutlineItem("Evidence by input", item.destination)
                     outline.root.append(groups["evidence"])
                 groups["evidence"].children.append(item)
                 groups[part.key] = item
@@ -516,7 +607,7 @@ def _add_links(pdf: pikepdf.Pdf, objects: list[Any], part: Part, drawn: pages.Dr
             continue
         page = objects[part.start + spot.page]
         link = Dictionary(Type=Name.Annot, Subtype=Name.Link, Rect=Array(list(spot.rect)),
-                          Border=Array([0, 0, 0]), Dest=Array([objects[target], Name.Fit]))
+                          Border=Array([0, 0, 0]), Dest=margins.view(objects[target]))
         if "/Annots" not in page:
             page.Annots = Array()
         page.Annots.append(pdf.make_indirect(link))
@@ -547,11 +638,86 @@ def make_bundle(data: WorkbookData, workbook: Path, evidence_dir: Path, out: Pat
                 documents: dict[str, Path] | None = None, *, allow_incomplete: bool = False,
                 when: dt.datetime, agenda_items: dict[str, int] | None = None,
                 title: str = "Management review evidence bundle",
-                converted: dict[Path, Path | str] | None = None) -> BundleResult:
-    """Write the bundle to ``out`` (atomically) and its manifest JSON beside it."""
-    from ..files import atomic_write_bytes
+                options: BundleOptions | None = None) -> BundleResult:
+    """Write the bundle to ``out`` (atomically) and its manifest JSON beside it. Each evidence
+    file is prepared on its own; one that fails while being assembled is set aside with its
+    problem and the bundle is made again without it."""
+    options = options or BundleOptions()
+    with tempfile.TemporaryDirectory(prefix="isms-review-bundle-") as tmp, \
+            contextlib.ExitStack() as stack, warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # library warnings never reach the terminal (notes instead)
+        work = Path(tmp)
+        sources = collect(data, evidence_dir, work, options)
+        stack.callback(_close_all, sources)
+        _check_bundle_size(sources, options)
+        for _ in range(len(sources) + 1):
+            try:
+                return _assemble(data, workbook, sources, out, documents or {}, work,
+                                 allow_incomplete=allow_incomplete, when=when,
+                                 agenda_items=agenda_items or {}, title=title)
+            except PartFailed as failed:
+                source = failed.source
+                if source.pdf is not None:
+                    source.pdf.close()
+                source.pdf = None
+                source.problem = (f"'{source.rel}' could not be put into the bundle "
+                                  f"({describe_error(failed.cause)}); open it and save or export it "
+                                  "to PDF again. If it keeps failing, report this file as a bug.")
+        raise RuntimeError("bundle assembly kept failing")
 
-    sources = collect(data, evidence_dir, converted)
+
+def _close_all(sources: list[Source]) -> None:
+    for source in sources:
+        if source.pdf is not None:
+            source.pdf.close()
+
+
+def _check_bundle_size(sources: list[Source], options: BundleOptions) -> None:
+    total = sum(s.size for s in sources if not s.problem)
+    if total > options.max_bundle_bytes:
+        biggest = sorted((s for s in sources if not s.problem), key=lambda s: -s.size)[:3]
+        raise UserError(f"the evidence adds up to {human(total)}, over the limit of "
+                        f"{human(options.max_bundle_bytes)} per bundle (--max-bundle-size); the "
+                        "largest files are " + ", ".join(f"{s.rel} ({human(s.size)})" for s in biggest)
+                        + ". Leave some out, or raise the limit.")
+
+
+def _labels(canvas: pages.Canvas, sources: list[Source],
+            base: str) -> tuple[list[pages.Drawn], list[tuple[float, float]], dict[str, int]]:
+    """The stamp labels: the bundle's own (index 0) and one per evidence file with pages."""
+    drawn: list[pages.Drawn] = []
+    sizes: list[tuple[float, float]] = []
+    index: dict[str, int] = {}
+    for key, text in [("", base), *((s.id, f"{s.id} \xb7 {base}") for s in sources if s.pdf is not None)]:
+        label, width, height = canvas.label(text, STAMP_SIZE)
+        index[key] = len(drawn)
+        drawn.append(label)
+        sizes.append((width, height))
+    return drawn, sizes, index
+
+
+def _cover_extra(sources: list[Source]) -> list[tuple[str, str]]:
+    rows = []
+    blind = [s for s in sources if s.no_text]
+    if blind:
+        count = sum(len(s.no_text) for s in blind)
+        ids = ", ".join(s.id for s in blind[:8]) + (f" and {len(blind) - 8} more" if len(blind) > 8 else "")
+        rows.append(("Searchable text", f"{count} page(s) in {len(blind)} file(s) have no text layer "
+                     f"(scans or pictures): {ids}; listed in the manifest"))
+    else:
+        rows.append(("Searchable text", "every evidence page has a text layer"))
+    removed = [s for s in sources if s.removed]
+    rows.append(("Active content", f"{sum(len(s.removed) for s in removed)} item(s) removed from "
+                 f"{len(removed)} file(s), listed in the manifest" if removed
+                 else "none found in the evidence"))
+    if any(s.kind == "office" for s in sources):
+        rows.append(("Office conversion", office.protection().describe()))
+    return rows
+
+
+def _assemble(data: WorkbookData, workbook: Path, sources: list[Source], out: Path,
+              documents: dict[str, Path], work: Path, *, allow_incomplete: bool, when: dt.datetime,
+              agenda_items: dict[str, int], title: str) -> BundleResult:
     problems = [f"{', '.join(s.ids)} ({s.rel}): {s.problem}" for s in sources if s.problem]
     review = data.review
     texts = [str(v) for v in review.fields.values() if v is not None]
@@ -567,8 +733,7 @@ def make_bundle(data: WorkbookData, workbook: Path, evidence_dir: Path, out: Pat
     version = str(review.get("Version") or "")
     complete = not problems
     status = "COMPLETE" if complete else f"INCOMPLETE ({len(problems)} item(s) missing)"
-    workbook_bytes = workbook.read_bytes()
-    workbook_sha = hashlib.sha256(workbook_bytes).hexdigest()
+    workbook_sha = sha256_file(workbook)
     cover_rows = [("Organisation", str(review.get("Organisation") or "")), ("Review", rid),
                   ("Document", title), ("Version", version), ("Classification", classification),
                   ("Owner", str(review.get("Document owner") or "")),
@@ -580,23 +745,22 @@ def make_bundle(data: WorkbookData, workbook: Path, evidence_dir: Path, out: Pat
                   ("Source workbook",
                    f"{workbook.name}\nSHA-256 {workbook_sha}"),
                   ("Evidence files", f"{len(sources)} ({len(problems)} missing)"
-                   if problems else str(len(sources)))]
+                   if problems else str(len(sources))), *_cover_extra(sources)]
     fallback = bool(unshowable)
     canvas = pages.Canvas(when, fallback)
     cover_drawn = canvas.cover(title, cover_rows, status)
     groups_ = groups(data)
-    body = _body(documents or {}, sources, canvas, groups_)
-    label_drawn, label_w, label_h = canvas.label(
-        f"{rid} \xb7 {classification} \xb7 Controlled copy v{version}", STAMP_SIZE)
+    body = _body(documents, sources, canvas, groups_)
+    label_drawn, label_sizes, label_index = _labels(
+        canvas, sources, f"{rid} \xb7 {classification} \xb7 Controlled copy v{version}")
     sizes = {"index": 1, "matrix": 1, "manifest": 1}
     for _ in range(6):  # lay out until the front matter's length no longer moves the pages
         parts = _sequence(cover_drawn, pages.Drawn(-1, sizes["index"]),
                           pages.Drawn(-1, sizes["matrix"]), body, pages.Drawn(-1, sizes["manifest"]))
         total = parts[-1].start + sizes["manifest"]
         front = {p.key: p.start for p in parts[:3]}
-        index_rows = _index_rows(front, parts, sources, parts[-1].start, groups_)
-        matrix_rows = _matrix_rows(parts, sources, agenda_items or {}, _doc_anchors(parts, groups_),
-                                   groups_)
+        index_rows = _index_rows(front, parts, sources, groups_, parts[-1].start)
+        matrix_rows = _matrix_rows(parts, sources, groups_, agenda_items, _doc_anchors(parts, groups_))
         manifest_rows = _manifest_rows(sources, parts)
         new = {"index": canvas.table_pages(_index_intro(total), len(index_rows)),
                "matrix": canvas.table_pages(MATRIX_INTRO, len(matrix_rows)),
@@ -613,9 +777,13 @@ def make_bundle(data: WorkbookData, workbook: Path, evidence_dir: Path, out: Pat
         raise RuntimeError(f"bundle layout mismatch: drawn {drawn_sizes}, planned {sizes}")
     parts = _sequence(cover_drawn, index, matrix, body, manifest)
     _cut(parts, canvas)
-    label = canvas.part(label_drawn)
-    links = {part.key: _link_targets(part.pdf) for part in parts
-             if part.source is not None or part.key.startswith("doc:")}
+    drawn_pdf = canvas.finish()  # labels straight from the canvas: their font is copied once
+    labels = [(drawn_pdf.pages[d.first], w, h) for d, (w, h) in zip(label_drawn, label_sizes, strict=True)]
+    links: dict[str, dict[int, list[int | None]]] = {}
+    for part in parts:
+        if part.source is not None or part.key.startswith("doc:"):
+            with blame(part.source):
+                links[part.key] = _link_targets(part.pdf, part.link_views)
     pdf = _merge(parts)
     targets: dict[str, int] = {}
     for part in parts:
@@ -624,7 +792,8 @@ def make_bundle(data: WorkbookData, workbook: Path, evidence_dir: Path, out: Pat
             _fix_links(pdf, part, links[part.key])
         form = part.pdf.Root.get("/AcroForm")
         if form is not None:
-            _prefix_fields(pdf, part, form)
+            with blame(part.source):
+                _prefix_fields(pdf, part, form)
     for source in sources:
         for other in source.ids[1:]:
             targets[f"ev:{other}"] = targets[f"ev:{source.id}"]
@@ -635,68 +804,112 @@ def make_bundle(data: WorkbookData, workbook: Path, evidence_dir: Path, out: Pat
     _write_outline(pdf, parts)
     pdf.Root.PageLabels = Dictionary(Nums=Array([0, Dictionary(S=Name.D)]))
     pdf.Root.PageMode = Name.UseOutlines
-    _stamp_pages(pdf, label, label_w, label_h)
+    plan = [(label_index.get(part.label, 0) if part.source is not None else 0, part.banded)
+            for part in parts for _ in range(part.pages)]
+    _stamp_pages(pdf, labels, plan)
     manifest_json = _manifest_json(data, workbook.name, workbook_sha, sources, parts, status,
                                    len(pdf.pages))
-    _attach(pdf, sources, workbook, workbook_bytes, manifest_json, when)
-    stamp = when.strftime("D:%Y%m%d%H%M%SZ")
-    pdf.docinfo = pdf.make_indirect(Dictionary(
-        Title=pikepdf.String(f"{title} — {rid}"), Subject=pikepdf.String(
-            f"ISO/IEC 27001:2022 clause 9.3 management review {rid}; {classification}"),
-        Keywords=pikepdf.String(f"ISMS; management review; {rid}; {status}"),
-        Author=pikepdf.String(str(review.get("Document owner") or "")),
-        Creator=pikepdf.String("isms-review"), Producer=pikepdf.String("isms-review (pikepdf)"),
-        CreationDate=pikepdf.String(stamp), ModDate=pikepdf.String(stamp)))
-    buffer = io.BytesIO()
-    pdf.save(buffer, deterministic_id=True, compress_streams=True,
-             object_stream_mode=pikepdf.ObjectStreamMode.generate, fix_metadata_version=False)
-    data_out = buffer.getvalue()
-    atomic_write_bytes(out, data_out)
-    digest = hashlib.sha256(data_out).hexdigest()
+    attacher = Attacher(work)
+    try:
+        attacher.attach(pdf, _attachments(sources, workbook, manifest_json), when.strftime("D:%Y%m%d%H%M%SZ"))
+        stamp = when.strftime("D:%Y%m%d%H%M%SZ")
+        pdf.docinfo = pdf.make_indirect(Dictionary(
+            Title=pikepdf.String(f"{title} — {rid}"), Subject=pikepdf.String(
+                f"ISO/IEC 27001:2022 clause 9.3 management review {rid}; {classification}"),
+            Keywords=pikepdf.String(f"ISMS; management review; {rid}; {status}"),
+            Author=pikepdf.String(str(review.get("Document owner") or "")),
+            Creator=pikepdf.String("isms-review"), Producer=pikepdf.String("isms-review (pikepdf)"),
+            CreationDate=pikepdf.String(stamp), ModDate=pikepdf.String(stamp)))
+        size, digest = _save(pdf, out, sources, work)
+    finally:
+        attacher.close()
     manifest_path = out.with_name(out.stem + "-manifest.json")
     sidecar = {**json.loads(manifest_json), "bundle": {"file": out.name, "sha256": digest,
-                                                         "bytes": len(data_out)}}
+                                                         "bytes": size}}
     atomic_write_bytes(manifest_path, json.dumps(sidecar, indent=2, ensure_ascii=False).encode())
-    return BundleResult(out, manifest_path, len(pdf.pages), complete, problems, digest)
+    return BundleResult(out, manifest_path, len(pdf.pages), complete, problems, digest,
+                        [f"{', '.join(s.ids)} ({s.rel}): {w}" for s in sources for w in s.warnings])
 
 
-def _blank(count: int) -> pikepdf.Pdf:
-    pdf = pikepdf.new()
-    for _ in range(count):
-        pdf.add_blank_page(page_size=pages.A4)
-    return pdf
+def _save(pdf: pikepdf.Pdf, out: Path, sources: list[Source], work: Path) -> tuple[int, str]:
+    """Write ``pdf`` to a temporary file beside ``out`` (streaming, never in memory) and rename
+    it into place; return its size and SHA-256. A failure while writing is blamed on the first
+    source that cannot be written on its own."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
+    os.close(fd)
+    tmp = Path(name)
+    try:
+        try:
+            pdf.save(tmp, deterministic_id=True, compress_streams=True,
+                     object_stream_mode=pikepdf.ObjectStreamMode.generate, fix_metadata_version=False)
+        except Exception as exc:
+            for source in sources:
+                if source.pdf is None:
+                    continue
+                try:
+                    source.pdf.save(work / "trial.pdf")
+                except Exception:
+                    raise PartFailed(source, exc) from exc
+            raise
+        with tmp.open("rb") as fh:
+            os.fsync(fh.fileno())
+        os.chmod(tmp, 0o644)
+        digest = sha256_file(tmp)
+        size = tmp.stat().st_size
+        os.replace(tmp, out)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return size, digest
 
 
 def _manifest_json(data: WorkbookData, workbook_name: str, workbook_sha: str, sources: list[Source],
                    parts: list[Part],
                    status: str, total: int) -> str:
     by_key = {p.key: p for p in parts}
+    names = _attachment_names(sources)
+
+    def pages_of(s: Source) -> list[int]:
+        start = by_key[f"ev:{s.id}"].start
+        return [start + n for n in s.no_text]
+
     return json.dumps({
         "review_id": data.review.get("Review ID"), "status": status, "pages": total,
         "workbook": {"file": workbook_name, "sha256": workbook_sha},
+        "office_conversion": office.protection().describe()
+        if any(s.kind == "office" for s in sources) else None,
         "parts": [{"key": p.key, "title": p.title, "first_page": p.start + 1,
                    "pages": len(p.pdf.pages)} for p in parts],
         "files": [{"evidence_ids": s.ids, "title": s.title, "inputs": s.refs, "owner": s.owner,
                    "date": s.date.isoformat() if s.date else None, "file": s.rel,
-                   "kind": s.kind, "bytes": len(s.data), "sha256": s.sha256 or None,
+                   "kind": s.kind, "bytes": s.size, "sha256": s.sha256 or None,
                    "first_page": by_key[f"ev:{s.id}"].start + 1,
                    "pages": len(by_key[f"ev:{s.id}"].pdf.pages),
-                   "status": s.problem or "included", "notes": s.notes} for s in sources],
+                   "status": s.problem or "included", "notes": s.notes,
+                   "warnings": s.warnings,
+                   "attachment": names.get(s.id),
+                   "removed": [{"page": None if r.page is None else by_key[f"ev:{s.id}"].start + r.page,
+                                "source_page": r.page, "what": r.what} for r in s.removed],
+                   "pages_without_text": pages_of(s),
+                   "outside_references": s.references} for s in sources],
     }, indent=2, ensure_ascii=False)
 
 
-def _attach(pdf: pikepdf.Pdf, sources: list[Source], workbook: Path, workbook_bytes: bytes,
-            manifest_json: str, when: dt.datetime) -> None:
-    def add(name: str, data: bytes, description: str, mime: str) -> None:
-        spec = pikepdf.AttachedFileSpec(pdf, data, description=description, filename=name,
-                                        mime_type=mime, creation_date=when.strftime("D:%Y%m%d%H%M%SZ"),
-                                        mod_date=when.strftime("D:%Y%m%d%H%M%SZ"))
-        pdf.attachments[name] = spec
+def _attachment_names(sources: list[Source]) -> dict[str, str]:
+    carried = [s for s in sources if s.attach_original and s.path is not None and not s.problem]
+    return dict(zip((s.id for s in carried), unique([s.attachment_name for s in carried]), strict=True))
 
-    add("manifest.json", manifest_json.encode(), "Manifest of the bundle (JSON)", "application/json")
-    add(workbook.name, workbook_bytes, "The source workbook",
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+def _attachments(sources: list[Source], workbook: Path, manifest_json: str) -> list[Attachment]:
+    items = [Attachment("manifest.json", "Manifest of the bundle (JSON)", "application/json",
+                        data=manifest_json.encode()),
+             Attachment(safe_name(workbook.name), "The source workbook",
+                        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", path=workbook)]
+    names = _attachment_names(sources)
     for source in sources:
-        if source.data and (source.signed or source.kind == "attachment"):
-            add(f"{source.id}-{Path(source.rel).name}", source.data,
-                f"{source.id} {source.title} (original file)", "application/octet-stream")
+        if source.id in names:
+            assert source.path is not None
+            items.append(Attachment(names[source.id], f"{source.id} {source.title} (original file)",
+                                    "application/octet-stream", path=source.path))
+    return items

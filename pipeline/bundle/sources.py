@@ -1,26 +1,42 @@
-"""Evidence files as bundle parts: each checked, hashed from its original bytes, opened leniently
-and turned into PDF pages when it is not a PDF. Every problem is collected (never raised one at a
-time) so the user sees them all at once."""
+"""Evidence files as bundle parts. Each file is prepared on its own — checked against the
+allow-list, hashed in chunks from the original bytes, opened from disk (never read whole into
+memory), converted when it is an image or an Office document, made harmless (active content
+stripped, forms flattened) — and any failure, an unforeseen one included, becomes that file's
+problem instead of ending the bundle. Every problem is collected so the user sees them all."""
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import io
+import re
 import shutil
-import tempfile
+import stat
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pikepdf
 
-from ..office import ConversionError, convert_batch
+from ..office import (
+    ConversionError,
+    ConversionFailure,
+    convert_batch,
+    describe_references,
+    outside_references,
+)
 from ..workbook.evidence import EvidencePathError, resolve_evidence
 from ..workbook.inputs import RESULTS_REF
 from ..workbook.model import WorkbookData
+from . import kinds
+from .attach import sha256_file
+from .forms import flatten_forms
+from .images import ImageRefused, image_pdf
+from .names import safe_name
+from .options import BundleOptions, human
+from .sanitize import Removal, strip_active
+from .textlayer import pages_without_text
 
-IMAGES = {".png", ".jpg", ".jpeg"}
-OFFICE = {".docx", ".doc", ".xlsx", ".xls", ".odt", ".ods", ".odp", ".pptx", ".rtf"}
+IMAGES, OFFICE = kinds.IMAGES, kinds.OFFICE  # kept for callers of the old names
+DEFAULTS = BundleOptions()
 
 
 @dataclass
@@ -34,12 +50,18 @@ class Source:
     date: dt.date | None
     rel: str
     path: Path | None = None
-    data: bytes = b""
+    size: int = 0
+    sha256: str = ""
     kind: str = "pdf"  # pdf | image | office | attachment
     pdf: pikepdf.Pdf | None = None
     problem: str = ""
     signed: bool = False
+    attach_original: bool = False  # the original file travels as an attachment
     notes: list[str] = field(default_factory=list)
+    removed: list[Removal] = field(default_factory=list)
+    no_text: list[int] = field(default_factory=list)  # 1-based pages of this file
+    references: list[str] = field(default_factory=list)  # outside content an Office file names
+    warnings: list[str] = field(default_factory=list)
     group: str = RESULTS_REF  # the first of its inputs in contract order: where it is filed
 
     @property
@@ -47,34 +69,30 @@ class Source:
         return self.ids[0]
 
     @property
-    def sha256(self) -> str:
-        return hashlib.sha256(self.data).hexdigest() if self.data else ""
-
-    @property
     def pages(self) -> int:
         return len(self.pdf.pages) if self.pdf is not None else 0
 
+    @property
+    def attachment_name(self) -> str:
+        """The name the original carries inside the bundle: safe to extract anywhere."""
+        return safe_name(f"{self.id}-{Path(self.rel.replace(chr(92), '/')).name}")
 
 
-def collect(data: WorkbookData, evidence_dir: Path,
-            converted: dict[Path, Path | str] | None = None) -> list[Source]:
-    """Every distinct evidence file named on the Evidence sheet, opened or with its problem.
-    ``converted``: Office files already converted by the caller (original path → PDF, or why
-    not), so one LibreOffice run can serve the meeting documents and the evidence."""
+def rows(data: WorkbookData, evidence_dir: Path) -> list[Source]:
+    """Every distinct evidence file named on the Evidence sheet, resolved (not opened)."""
     order = [*data.contract.input_refs, RESULTS_REF]
     by_file: dict[str, Source] = {}
     ordered: list[Source] = []
     for rec in data.tables["Evidence"].records:
         rel = str(rec["File"] or "")
         refs = [r for r in (rec["Input ref"] or ()) if r in order]
+        problem = ""
         try:
-            path = resolve_evidence(evidence_dir, rel)
+            path: Path | None = resolve_evidence(evidence_dir, rel)
             key = str(path)
         except EvidencePathError as exc:
             path, key = None, f"!{rel}!{rec['Evidence ID']}"
-            problem = str(exc)
-        else:
-            problem = ""
+            problem = _not_a_file(evidence_dir, rel) if exc.code == "evidence-not-file" else str(exc)
         if key in by_file:  # the same file cited twice: included once, cited for both
             known = by_file[key]
             known.ids.append(str(rec["Evidence ID"]))
@@ -87,57 +105,191 @@ def collect(data: WorkbookData, evidence_dir: Path,
     for source in ordered:
         if source.refs:
             source.group = min(source.refs, key=order.index)
-    with tempfile.TemporaryDirectory(prefix="isms-review-evidence-") as tmp:
-        office = [s for s in ordered if not s.problem and s.path and s.path.suffix.lower() in OFFICE]
-        if converted is None:
-            converted = _convert_office(office, Path(tmp))
-        for source in ordered:
-            if not source.problem and source.path is not None:
-                _open(source, converted)
     return ordered
 
 
-def _open(source: Source, converted: dict[Path, Path | str]) -> None:
+COPY_IT = "copy the document itself into the evidence folder"
+
+
+def _not_a_file(root: Path, rel: str) -> str:
+    try:
+        mode = (root / rel.strip().replace("\\", "/")).stat().st_mode
+    except OSError:
+        mode = 0
+    if stat.S_ISDIR(mode):
+        return f"'{rel}' is a folder; name a file in it."
+    if stat.S_ISFIFO(mode):
+        return f"'{rel}' is a named pipe, not a file; {COPY_IT}."
+    if stat.S_ISSOCK(mode) or stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return f"'{rel}' is a device or socket, not a file; {COPY_IT}."
+    return f"'{rel}' is not a regular file; {COPY_IT}."
+
+
+def office_inputs(data: WorkbookData, evidence_dir: Path,
+                  options: BundleOptions = DEFAULTS) -> list[Path]:
+    """The Office evidence files a bundle of ``data`` needs converted (for a caller that wants
+    to run LibreOffice once for its own documents and the evidence: convert these, e.g. after
+    :func:`stage_office`, and pass the results as ``BundleOptions.converted``)."""
+    return [s.path for s in rows(data, evidence_dir) if _accepted_kind(s, options) == "office"
+            and s.path is not None]
+
+
+def stage_office(paths: list[Path], folder: Path) -> dict[Path, Path]:
+    """Copy ``paths`` into ``folder`` under distinct names (two folders may hold report.docx),
+    so LibreOffice can be given that folder alone; return {copy: original}."""
+    folder.mkdir(parents=True, exist_ok=True)
+    staged = {}
+    for n, path in enumerate(paths):
+        copy = folder / f"evidence-{n:04d}{path.suffix.lower()}"
+        shutil.copyfile(path, copy)
+        staged[copy] = path
+    return staged
+
+
+def _accepted_kind(source: Source, options: BundleOptions) -> str:
+    if source.problem or source.path is None:
+        return ""
+    try:
+        return kinds.classify(source.path, source.rel, source.rel in options.attach_as_is).kind
+    except (kinds.Refused, OSError):
+        return ""
+
+
+def collect(data: WorkbookData, evidence_dir: Path, workdir: Path,
+            options: BundleOptions = DEFAULTS) -> list[Source]:
+    """Every evidence file, prepared (or with its problem). PDFs made on the way live in
+    ``workdir``, which must outlive the bundle's writing."""
+    ordered = rows(data, evidence_dir)
+    accepted: dict[int, kinds.Accepted] = {}
+    for source in ordered:
+        if not source.problem:
+            _isolated(source, lambda s=source: _check(s, options, accepted))
+    converted = options.converted
+    office = [s.path for s in ordered if not s.problem and s.path is not None
+              and accepted.get(id(s), kinds.Accepted("pdf")).kind == "office"]
+    if converted is None and office:
+        converted = _convert(office, workdir)
+    for n, source in enumerate(ordered):
+        if not source.problem:
+            _isolated(source, lambda s=source, n=n: _prepare(s, accepted[id(s)], converted or {},
+                                                             workdir / f"source-{n:04d}", options))
+    return ordered
+
+
+def _isolated(source: Source, work: object) -> None:
+    """Run one step of preparing ``source``; whatever goes wrong is that file's problem."""
+    assert callable(work)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            work()
+        except Exception as exc:  # an unforeseen failure is contained to this file
+            source.pdf = None
+            source.problem = (f"'{source.rel}' could not be prepared for the bundle "
+                              f"({describe_error(exc)}); open it and save or export it to PDF "
+                              "again. If it keeps failing, report this file as a bug.")
+    for warning in caught:  # library warnings become notes, never text on the user's terminal
+        text = describe_error(warning.message if isinstance(warning.message, Exception)
+                              else Exception(str(warning.message)), with_type=False)
+        if text and text not in source.warnings:
+            source.warnings.append(text)
+
+
+_REPR = re.compile(r"<[^<>]* at 0x[0-9a-f]+>")
+
+
+def describe_error(exc: BaseException, with_type: bool = True) -> str:
+    """One clean line: the exception's first line without Python reprs, cut to 120 characters."""
+    lines = str(exc).strip().splitlines()
+    text = _REPR.sub("the file", lines[0] if lines else "").strip()
+    text = text[:120] + ("…" if len(text) > 120 else "")
+    if not with_type:
+        return text
+    name = type(exc).__name__
+    return f"{name}: {text}" if text else name
+
+
+def _check(source: Source, options: BundleOptions, accepted: dict[int, kinds.Accepted]) -> None:
     assert source.path is not None
     try:
-        source.data = source.path.read_bytes()
+        source.size = source.path.stat().st_size
     except OSError as exc:
-        source.problem = f"'{source.rel}' cannot be read ({exc.strerror})."
+        source.problem = f"'{source.rel}' cannot be read ({exc.strerror}); check its permissions."
         return
-    suffix = source.path.suffix.lower()
-    if suffix == ".pdf" or source.data[:5] == b"%PDF-":
-        _open_pdf(source)
-    elif suffix in IMAGES:
-        source.kind = "image"  # drawn as a page by the assembler
-        try:
-            from PIL import Image
-
-            with Image.open(io.BytesIO(source.data)) as image:
-                image.verify()
-        except Exception as exc:
-            source.problem = f"'{source.rel}' is not a readable image ({type(exc).__name__})."
-    elif suffix in OFFICE:
-        source.kind = "office"
-        result = converted.get(source.path, "not converted")
-        if isinstance(result, Path):
-            source.pdf = pikepdf.open(io.BytesIO(result.read_bytes()))
-        else:
-            source.problem = f"'{source.rel}' could not be converted to PDF ({result})."
-    else:
-        source.kind = "attachment"
-        source.notes.append("embedded as an attachment (no page rendering for this file type)")
-
-
-def _open_pdf(source: Source) -> None:
+    if source.size > options.max_file_bytes:
+        source.problem = (f"'{source.rel}' is {human(source.size)}, over the limit of "
+                          f"{human(options.max_file_bytes)} per file; split it, or raise the limit "
+                          "with --max-file-size.")
+        return
     try:
-        pdf = pikepdf.open(io.BytesIO(source.data), password="")
+        choice = kinds.classify(source.path, source.rel, source.rel in options.attach_as_is)
+        source.sha256 = sha256_file(source.path)
+    except kinds.Refused as refused:
+        source.problem = str(refused)
+        return
+    except OSError as exc:
+        source.problem = f"'{source.rel}' cannot be read ({exc.strerror}); check its permissions."
+        return
+    accepted[id(source)] = choice
+    if choice.note:
+        source.notes.append(choice.note)
+
+
+def _convert(office: list[Path], workdir: Path) -> dict[Path, Path | ConversionFailure]:
+    """Convert every office file in one LibreOffice run that sees only copies of them."""
+    staged = stage_office(office, workdir / "office-in")
+    try:
+        results = convert_batch(list(staged), workdir / "office-out", readable_root=workdir / "office-in")
+    except ConversionError as exc:
+        return {original: ConversionFailure(original, str(exc)) for original in staged.values()}
+    return {staged[copy]: result for copy, result in results.items()}
+
+
+def _prepare(source: Source, choice: kinds.Accepted, converted: object, workdir: Path,
+             options: BundleOptions) -> None:
+    assert source.path is not None and isinstance(converted, dict)
+    workdir.mkdir(parents=True, exist_ok=True)
+    if choice.kind in ("text", "as-is"):
+        source.kind = "attachment"
+        source.attach_original = True
+        return
+    if choice.kind == "pdf":
+        _open_pdf(source, source.path, workdir, options)
+    elif choice.kind == "image":
+        source.kind = "image"
+        try:
+            image_pdf(source.path, workdir / "image.pdf", source.rel)
+        except ImageRefused as refused:
+            source.problem = str(refused)
+            return
+        _open_pdf(source, workdir / "image.pdf", workdir, options)
+    else:
+        source.kind = "office"
+        source.references = outside_references(source.path)
+        if source.references:
+            source.warnings.append(
+                f"refers to content outside the document ({describe_references(source.references)}); "
+                "LibreOffice was not allowed to load it, so the bundle shows the document without "
+                "it: embed the content in the document instead")
+        result = converted.get(source.path)
+        if result is None:
+            source.problem = f"'{source.rel}' was not converted to PDF; convert it and name the PDF instead."
+        elif isinstance(result, ConversionFailure):
+            source.problem = f"'{source.rel}' could not be converted to PDF: {result}"
+        else:
+            _open_pdf(source, Path(result), workdir, options)
+
+
+def _open_pdf(source: Source, path: Path, workdir: Path, options: BundleOptions) -> None:
+    try:
+        pdf = pikepdf.open(path, password="", access_mode=pikepdf.AccessMode.stream)
     except pikepdf.PasswordError:
         source.problem = (f"'{source.rel}' is encrypted with a password; save an unprotected copy "
                           "(or print it to PDF) into the evidence folder.")
         return
     except pikepdf.PdfError as exc:
         source.problem = (f"'{source.rel}' is damaged and could not be repaired "
-                          f"({str(exc).splitlines()[0][:100]}); get a fresh copy.")
+                          f"({describe_error(exc, with_type=False)[:100]}); get a fresh copy.")
         return
     if len(pdf.pages) == 0:
         source.problem = f"'{source.rel}' has no pages (or is too damaged to show any)."
@@ -146,70 +298,43 @@ def _open_pdf(source: Source) -> None:
         source.notes.append("damaged; repaired by a lenient read: check it against the original")
     if pdf.is_encrypted:
         source.notes.append("was encrypted without a user password; opened and included")
-    source.signed = _strip_signatures(pdf)
+    if options.ocr and pages_without_text(pdf):
+        from .ocr import add_text_layer
+
+        done = add_text_layer(path, workdir / "ocr.pdf", source.rel, len(pdf.pages))
+        if done is not None:
+            pdf.close()
+            pdf = pikepdf.open(done, access_mode=pikepdf.AccessMode.stream)
+            source.notes.append("text layer added by OCR (OCRmyPDF, --skip-text)")
+    source.removed = strip_active(pdf)
+    if source.removed:
+        source.notes.append(f"{len(source.removed)} active item(s) removed (listed in the manifest)")
+    source.signed = _has_signature(pdf)
+    form = flatten_forms(pdf)
     if source.signed:
         source.notes.append("digitally signed: the original is attached so its signature can "
-                            "still be checked; the signature field is removed from the bundle copy")
+                            "still be checked; the signature field is flattened in the bundle copy")
+    if form.widgets:
+        source.notes.append(form.note())
+    source.attach_original = source.signed or form.widgets > 0
+    source.no_text = pages_without_text(pdf)
     source.pdf = pdf
 
 
-def _strip_signatures(pdf: pikepdf.Pdf) -> bool:
-    """Remove signature widgets (merging breaks their byte ranges); True when there were any."""
-    found = False
-    for page in pdf.pages:
-        annots = page.obj.get("/Annots")
-        if annots is None:
-            continue
-        kept = []
-        for annot in annots:
-            if annot.get("/FT") == pikepdf.Name.Sig or (
-                    annot.get("/Parent") is not None and annot.Parent.get("/FT") == pikepdf.Name.Sig):
-                found = True
-                continue
-            kept.append(annot)
-        if found:
-            page.obj.Annots = pikepdf.Array(kept)
+def _has_signature(pdf: pikepdf.Pdf) -> bool:
     form = pdf.Root.get("/AcroForm")
-    if form is not None and "/Fields" in form:
-        fields = [f for f in form.Fields if f.get("/FT") != pikepdf.Name.Sig]
-        found = found or len(fields) != len(form.Fields)
-        form.Fields = pikepdf.Array(fields)
-        if "/SigFlags" in form:
-            del form["/SigFlags"]
-    return found
-
-
-def office_files(data: WorkbookData, evidence_dir: Path) -> list[Path]:
-    """The evidence files that need converting to PDF by LibreOffice."""
-    out: list[Path] = []
-    for rec in data.tables["Evidence"].records:
-        try:
-            path = resolve_evidence(evidence_dir, str(rec["File"] or ""))
-        except EvidencePathError:
-            continue
-        if path.suffix.lower() in OFFICE and path.is_file() and path not in out:
-            out.append(path)
-    return out
-
-
-def stage_office(paths: list[Path], tmp: Path) -> dict[Path, Path]:
-    """Copies of ``paths`` under distinct names in ``tmp`` (two folders may hold report.docx):
-    copy → original."""
-    staged: dict[Path, Path] = {}
-    for i, path in enumerate(paths):
-        copy = tmp / f"e{i:04d}{path.suffix.lower()}"
-        shutil.copyfile(path, copy)
-        staged[copy] = path
-    return staged
-
-
-def _convert_office(sources: list[Source], tmp: Path) -> dict[Path, Path | str]:
-    """Convert every office file in one LibreOffice run; path → PDF, or the reason it failed."""
-    if not sources:
-        return {}
-    staged = stage_office([s.path for s in sources if s.path is not None], tmp)
-    try:
-        results = convert_batch(list(staged), tmp)
-    except ConversionError as exc:
-        return {original: str(exc) for original in staged.values()}
-    return {staged[copy]: result for copy, result in results.items()}
+    if isinstance(form, pikepdf.Dictionary) and int(form.get("/SigFlags", 0) or 0) & 1:
+        return True
+    for page in pdf.pages:
+        for annot in page.obj.get("/Annots") or ():
+            if not isinstance(annot, pikepdf.Dictionary):
+                continue
+            node = annot
+            for _ in range(50):
+                if node.get("/FT") == pikepdf.Name.Sig:
+                    return True
+                parent = node.get("/Parent")
+                if not isinstance(parent, pikepdf.Dictionary):
+                    break
+                node = parent
+    return False

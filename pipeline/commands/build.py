@@ -8,6 +8,7 @@ every file is complete, so a failure leaves nothing half-written behind.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shutil
@@ -16,12 +17,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..analysis import Analysis, analyse
-from ..bundle.sources import office_files, stage_office
+from ..bundle.sources import office_inputs, stage_office
 from ..documents.context import build_context
 from ..documents.pdfnorm import normalise_pdf
 from ..documents.render import render_documents, resolve_template
 from ..files import atomic_write_bytes, safe_name, source_date
-from ..office import ConversionError, convert_batch
+from ..office import ConversionError, ConversionFailure, convert_batch
 from ..workbook.findings import Report
 from ..workbook.model import WorkbookData
 from ..workbook.validate import Stage
@@ -78,7 +79,7 @@ def build(options: BuildOptions) -> BuildResult:
                 for name, suffix, title in DOCUMENTS[o.stage]]
         o.progress(f"rendering {len(jobs)} Word document(s)")
         render_documents(jobs, ctx, charts, when)
-        office = office_files(data, o.evidence) if o.evidence is not None else []
+        office = office_inputs(data, o.evidence, o.bundle) if o.evidence is not None else []
         o.progress("converting to PDF with LibreOffice"
                    + (f" (with {len(office)} Office evidence file(s))" if office else ""))
         converted, pdfs = _convert(staging, [docx for _, docx, _ in jobs], office)
@@ -93,7 +94,8 @@ def build(options: BuildOptions) -> BuildResult:
             if "minutes" in documents:
                 documents.pop("minutes-form", None)
             bundle_review(data, o.workbook, o.evidence, staging / name, documents,
-                          allow_incomplete=o.allow_incomplete, when=when, converted=converted,
+                          allow_incomplete=o.allow_incomplete, when=when,
+                          options=dataclasses.replace(o.bundle, converted=converted),
                           title="Management review evidence bundle" if o.stage == "final"
                           else "Management review pre-read bundle")
         shutil.rmtree(staging / ".office", ignore_errors=True)
@@ -109,17 +111,17 @@ def build(options: BuildOptions) -> BuildResult:
 
 
 def _convert(staging: Path, documents: list[Path],
-             office: list[Path]) -> tuple[dict[Path, Path | str], list[Path]]:
+             office: list[Path]) -> tuple[dict[Path, Path | ConversionFailure], list[Path]]:
     """One LibreOffice run for the meeting documents and the Office evidence: (evidence path →
     PDF or why not, the meeting documents' PDFs in order)."""
     work = staging / ".office"
     work.mkdir()
     staged = stage_office(office, work)
-    results = convert_batch([*documents, *staged], work)
+    results = convert_batch([*documents, *staged], work, readable_root=staging)
     pdfs = []
     for doc in documents:
         result = results[doc]
-        if isinstance(result, str):
+        if isinstance(result, ConversionFailure):
             raise ConversionError(f"{doc.name}: {result}")
         pdf = doc.with_suffix(".pdf")
         os.replace(result, pdf)

@@ -9,6 +9,7 @@ import json
 from pathlib import Path
 
 from ..bundle.assemble import BundleResult, make_bundle
+from ..bundle.options import BundleOptions
 from ..bundle.sign import sign_pdf
 from ..files import atomic_write_bytes, safe_name, source_date
 from ..workbook.inputs import RESULTS_REF, input_specs
@@ -41,10 +42,10 @@ def bundle_review(data: WorkbookData, workbook: Path, evidence: Path, out_pdf: P
                   documents: dict[str, Path], *, allow_incomplete: bool = False,
                   when: dt.datetime | None = None, title: str = "Management review evidence bundle",
                   sign: Path | None = None, password: str = "",
-                  converted: dict[Path, Path | str] | None = None) -> BundleResult:
+                  options: BundleOptions | None = None) -> BundleResult:
     result = make_bundle(data, workbook, evidence, out_pdf, documents,
                          allow_incomplete=allow_incomplete, when=when or source_date(),
-                         agenda_items=agenda_numbers(data), title=title, converted=converted)
+                         agenda_items=agenda_numbers(data), title=title, options=options)
     if sign is not None:
         fingerprint = sign_pdf(out_pdf, sign, password)
         with out_pdf.open("rb") as f:
@@ -58,7 +59,8 @@ def bundle_review(data: WorkbookData, workbook: Path, evidence: Path, out_pdf: P
 
 
 def bundle_command(workbook: Path, evidence: Path, out: Path, documents: Path | None,
-                   allow_incomplete: bool, sign: Path | None, password: str) -> BundleResult:
+                   allow_incomplete: bool, sign: Path | None, password: str,
+                   options: BundleOptions | None = None) -> BundleResult:
     checked = check_workbook(workbook, evidence)
     report = checked.report
     structural = [f for f in report.errors if not f.code.startswith("evidence-")]
@@ -68,4 +70,5 @@ def bundle_command(workbook: Path, evidence: Path, out: Path, documents: Path | 
     review_id = safe_name(data.review.review_id or "review")
     target = out / review_id / f"{review_id}-bundle.pdf"
     return bundle_review(data, workbook, evidence, target, find_documents(documents, review_id),
-                         allow_incomplete=allow_incomplete, sign=sign, password=password)
+                         allow_incomplete=allow_incomplete, sign=sign, password=password,
+                         options=options)

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..bundle.options import BundleOptions
 from ..workbook.validate import Stage
 from ..workdays import HolidayCalendar
 
@@ -28,3 +29,4 @@ class BuildOptions:
     allow_incomplete: bool = False
     progress: Progress = _quiet
     holidays: HolidayCalendar | None = None  # the scheduler's override of the workbook's calendar
+    bundle: BundleOptions = field(default_factory=BundleOptions)  # evidence opt-ins and limits

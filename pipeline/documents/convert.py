@@ -1,5 +1,15 @@
-"""LibreOffice conversion lives in :mod:`pipeline.office` (the one place that runs it)."""
+"""Kept for existing callers: LibreOffice conversion lives in :mod:`pipeline.office`."""
 
-from ..office import ConversionError, convert_batch, convert_to_pdf, find_soffice
+from __future__ import annotations
 
-__all__ = ["ConversionError", "convert_batch", "convert_to_pdf", "find_soffice"]
+from ..office import (
+    ConversionError,
+    ConversionFailure,
+    Conversions,
+    convert_batch,
+    convert_to_pdf,
+    find_soffice,
+)
+
+__all__ = ["ConversionError", "ConversionFailure", "Conversions", "convert_batch", "convert_to_pdf",
+           "find_soffice"]

@@ -1,0 +1,196 @@
+"""Nothing active reaches the auditor: strip from a source PDF every action other than an
+internal GoTo, an http(s) URI or a mailto link; all JavaScript; launch, submit, import and other
+actions; embedded files inside annotations; multimedia annotations; XFA. Each removal is
+recorded (page, what) for the manifest."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pikepdf
+
+SAFE_SCHEMES = ("http://", "https://", "mailto:")
+ACTIVE_ANNOTS = {"/FileAttachment": "an embedded file", "/Movie": "a movie", "/Sound": "a sound",
+                 "/Screen": "a screen (media) annotation", "/RichMedia": "rich media (Flash/video)",
+                 "/3D": "a 3D model"}
+TRIGGERS = {"/O": "page open", "/C": "page close or calculate", "/K": "keystroke", "/F": "format",
+            "/V": "validate", "/E": "mouse enter", "/X": "mouse exit",
+            "/D": "mouse down", "/U": "mouse up", "/Fo": "focus", "/Bl": "blur", "/PO": "page open",
+            "/PC": "page close", "/PV": "page visible", "/PI": "page invisible",
+            "/WC": "document close", "/WS": "before save", "/DS": "after save",
+            "/WP": "before print", "/DP": "after print"}
+
+
+@dataclass(frozen=True)
+class Removal:
+    page: int | None  # 1-based page of the source file; None for the document as a whole
+    what: str
+
+    def __str__(self) -> str:
+        return f"{'page ' + str(self.page) if self.page else 'document'}: {self.what}"
+
+
+def _text(value: Any, limit: int = 80) -> str:
+    try:
+        text = str(value)
+    except Exception:  # undecodable bytes: say so, never a repr
+        text = "(unreadable)"
+    text = "".join(ch if ch.isprintable() else "?" for ch in text)
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+def _bad_actions(action: Any, depth: int = 0) -> list[str]:
+    """Why ``action`` (and its /Next chain) is not allowed; [] when it is harmless."""
+    if depth > 20 or not isinstance(action, pikepdf.Dictionary):
+        return [] if action is None or isinstance(action, pikepdf.Array) else ["a malformed action"]
+    kind = str(action.get("/S", "/unknown"))
+    problems: list[str] = []
+    if kind == "/GoTo":
+        pass
+    elif kind == "/URI":
+        uri = _text(action.get("/URI", ""), 200)
+        if not uri.lower().startswith(SAFE_SCHEMES):
+            problems.append(f"a link to '{_text(uri)}' (only http, https and mailto links are kept)")
+    elif kind == "/JavaScript":
+        problems.append("JavaScript")
+    else:
+        target: Any = action.get("/F")
+        if isinstance(target, pikepdf.Dictionary):
+            target = target.get("/UF") or target.get("/F") or ""
+        named = f" of '{_text(target)}'" if target is not None else ""
+        problems.append(f"a {kind.lstrip('/')} action{named}")
+    following = action.get("/Next")
+    if isinstance(following, pikepdf.Array):
+        for item in following:
+            problems += _bad_actions(item, depth + 1)
+    elif following is not None:
+        problems += _bad_actions(following, depth + 1)
+    return problems
+
+
+def _strip_triggers(node: Any, page: int | None, where: str, out: list[Removal]) -> None:
+    triggers = node.get("/AA")
+    if triggers is None:
+        return
+    if isinstance(triggers, pikepdf.Dictionary):
+        for key in triggers.keys():  # noqa: SIM118 (pikepdf dictionaries)
+            for problem in _bad_actions(triggers[key]) or ["an action"]:
+                out.append(Removal(page, f"{problem} run on {TRIGGERS.get(key, key.lstrip('/'))} "
+                                         f"({where})"))
+    del node["/AA"]
+
+
+def strip_active(pdf: pikepdf.Pdf) -> list[Removal]:
+    """Remove active content from ``pdf`` in place; return what was removed."""
+    out: list[Removal] = []
+    root = pdf.Root
+    opener = root.get("/OpenAction")
+    if isinstance(opener, pikepdf.Dictionary):
+        for problem in _bad_actions(opener):
+            out.append(Removal(None, f"{problem} run when the document opens"))
+        del root["/OpenAction"]
+    _strip_triggers(root, None, "document", out)
+    names = root.get("/Names")
+    if isinstance(names, pikepdf.Dictionary):
+        if "/JavaScript" in names:
+            count = _count_names(names.JavaScript)
+            out.append(Removal(None, f"{count} document-level JavaScript program(s)"))
+            del names["/JavaScript"]
+        if "/EmbeddedFiles" in names:
+            files = _embedded_names(names.EmbeddedFiles)
+            out.append(Removal(None, f"{len(files)} embedded file(s) not carried into the bundle"
+                                     + (f" ({', '.join(files[:5])})" if files else "")))
+            del names["/EmbeddedFiles"]
+    form = root.get("/AcroForm")
+    if isinstance(form, pikepdf.Dictionary):
+        if "/XFA" in form:
+            out.append(Removal(None, "an XFA form (dynamic form program); the static form is kept"))
+            del form["/XFA"]
+        for field in _fields(form):
+            _strip_triggers(field, None, f"form field '{_text(field.get('/T', ''))}'", out)
+            if "/A" in field:
+                for problem in _bad_actions(field.A) or []:
+                    out.append(Removal(None, f"{problem} (form field '{_text(field.get('/T', ''))}')"))
+    _strip_outline_actions(pdf, out)
+    for number, page in enumerate(pdf.pages, start=1):
+        node = page.obj
+        _strip_triggers(node, number, "page", out)
+        annots = node.get("/Annots")
+        if not isinstance(annots, pikepdf.Array):
+            continue
+        kept = []
+        changed = False
+        for annot in annots:
+            if not isinstance(annot, pikepdf.Dictionary):
+                changed = True
+                continue
+            subtype = str(annot.get("/Subtype", ""))
+            if subtype in ACTIVE_ANNOTS:
+                name = ""
+                spec = annot.get("/FS")
+                if isinstance(spec, pikepdf.Dictionary):
+                    name = f" '{_text(spec.get('/UF', spec.get('/F', '')))}'"
+                out.append(Removal(number, f"{ACTIVE_ANNOTS[subtype]}{name} in an annotation"))
+                changed = True
+                continue
+            label = "form field" if subtype == "/Widget" else f"{subtype.lstrip('/').lower()} annotation"
+            _strip_triggers(annot, number, label, out)
+            action = annot.get("/A")
+            if action is not None:
+                problems = _bad_actions(action)
+                if problems:
+                    out += [Removal(number, f"{p} on a {label}") for p in problems]
+                    del annot["/A"]
+            kept.append(annot)
+        if changed:
+            node.Annots = pikepdf.Array(kept)
+    return out
+
+
+def _fields(form: Any) -> list[Any]:
+    found: list[Any] = []
+    stack = list(form.get("/Fields", pikepdf.Array()))
+    seen: set[tuple[int, int]] = set()
+    while stack:
+        field = stack.pop()
+        if not isinstance(field, pikepdf.Dictionary) or (field.is_indirect and field.objgen in seen):
+            continue
+        if field.is_indirect:
+            seen.add(field.objgen)
+        found.append(field)
+        stack.extend(field.get("/Kids", pikepdf.Array()))
+    return found
+
+
+def _count_names(tree: Any) -> int:
+    try:
+        return len(pikepdf.NameTree(tree))
+    except Exception:
+        return 1
+
+
+def _embedded_names(tree: Any) -> list[str]:
+    try:
+        return [_text(k) for k in pikepdf.NameTree(tree).keys()]  # noqa: SIM118
+    except Exception:
+        return []
+
+
+def _strip_outline_actions(pdf: pikepdf.Pdf, out: list[Removal]) -> None:
+    """Outline items are rebuilt from their titles and pages, so their actions never travel;
+    active ones are still listed."""
+    outlines = pdf.Root.get("/Outlines")
+    if not isinstance(outlines, pikepdf.Dictionary):
+        return
+    stack: list[Any] = [outlines.get("/First")]
+    seen: set[tuple[int, int]] = set()
+    while stack:
+        item = stack.pop()
+        if not isinstance(item, pikepdf.Dictionary) or item.objgen in seen or len(seen) > 100_000:
+            continue
+        seen.add(item.objgen)
+        for problem in _bad_actions(item.get("/A")):
+            out.append(Removal(None, f"{problem} on the bookmark '{_text(item.get('/Title', ''))}'"))
+        stack += [item.get("/Next"), item.get("/First")]
+
