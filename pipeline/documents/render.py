@@ -20,9 +20,9 @@ from collections.abc import Callable
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
+from xml.sax.saxutils import escape as xml_escape
 
-from docx.oxml import OxmlElement
-from docx.shared import Cm, Mm
+from docx.shared import Mm
 from docxtpl import DocxTemplate, InlineImage, RichText
 from jinja2 import StrictUndefined, TemplateError
 from jinja2.exceptions import SecurityError, TemplateSyntaxError, UndefinedError
@@ -78,26 +78,56 @@ def explain(template: Path, exc: BaseException) -> str:
 # ------------------------------------------------------------------ context → docxtpl values
 
 
-def _table_doc(tpl: DocxTemplate, data: TableData) -> Any:
-    sub = tpl.new_subdoc()
-    table = sub.add_table(rows=1, cols=len(data.headers))
-    try:
-        table.style = sub.styles[TABLE_STYLE]
-    except KeyError:  # a user's template without our table style: fall back to Word's grid
-        table.style = sub.styles["Table Grid"] if "Table Grid" in [s.name for s in sub.styles] else None
-    header = table.rows[0]
-    flag = OxmlElement("w:tblHeader")  # repeat the heading row on every page
-    header._tr.get_or_add_trPr().append(flag)
-    for cell, text in zip(header.cells, data.headers, strict=True):
-        cell.text = text
-    for row in data.rows:
-        for cell, text in zip(table.add_row().cells, row, strict=False):
-            cell.text = text
-    _fit_columns(table, data)
-    return sub
+TWIPS_PER_CM = 567
+TEXT_WIDTH_CM = 17.0
 
 
-def _fit_columns(table: Any, data: TableData, total_cm: float = 17.0) -> None:
+class TableXml:
+    """A table as WordprocessingML, placed with ``{{p x.table.doc }}``. Written directly (the
+    same markup python-docx makes for a styled table, heading row repeated on every page):
+    building a python-docx sub-document per table cost most of the render time."""
+
+    def __init__(self, xml: str) -> None:
+        self.xml = xml
+
+    def __str__(self) -> str:
+        return self.xml
+
+    def __html__(self) -> str:  # already markup: not escaped again
+        return self.xml
+
+
+def _style_id(tpl: DocxTemplate) -> str:
+    """The id of our table style in this template, or Word's grid, or '' for none."""
+    styles = {style.name: style.style_id for style in tpl.get_docx().styles}
+    return styles.get(TABLE_STYLE) or styles.get("Table Grid") or ""
+
+
+def _cell_xml(text: str, width: int) -> str:
+    paragraphs = "".join(
+        f'<w:p><w:r><w:t xml:space="preserve">{xml_escape(line)}</w:t></w:r></w:p>'
+        for line in (text.split("\n") or [""]))
+    return f'<w:tc><w:tcPr><w:tcW w:w="{width}" w:type="dxa"/></w:tcPr>{paragraphs}</w:tc>'
+
+
+def _table_doc(tpl: DocxTemplate, data: TableData, style_id: str | None = None) -> TableXml:
+    style_id = _style_id(tpl) if style_id is None else style_id
+    widths = [round(TEXT_WIDTH_CM * TWIPS_PER_CM * w) for w in column_shares(data)]
+    style = f'<w:tblStyle w:val="{xml_escape(style_id)}"/>' if style_id else ""
+    head = "".join(_cell_xml(text, w) for text, w in zip(data.headers, widths, strict=True))
+    rows = "".join("<w:tr>" + "".join(_cell_xml(row[i] if i < len(row) else "", w)
+                                      for i, w in enumerate(widths)) + "</w:tr>"
+                   for row in data.rows)
+    grid = "".join(f'<w:gridCol w:w="{w}"/>' for w in widths)
+    return TableXml(
+        f'<w:tbl><w:tblPr>{style}<w:tblW w:w="0" w:type="auto"/><w:tblLayout w:type="fixed"/>'
+        '<w:tblLook w:val="04A0" w:firstRow="1" w:lastRow="0" w:firstColumn="1" '
+        'w:lastColumn="0" w:noHBand="0" w:noVBand="1"/></w:tblPr>'
+        f'<w:tblGrid>{grid}</w:tblGrid>'
+        f'<w:tr><w:trPr><w:tblHeader/></w:trPr>{head}</w:tr>{rows}</w:tbl>')
+
+
+def column_shares(data: TableData) -> list[float]:
     """Share the text width by how much each column holds (long text gets more room)."""
     weights = []
     for i, heading in enumerate(data.headers):
@@ -105,19 +135,16 @@ def _fit_columns(table: Any, data: TableData, total_cm: float = 17.0) -> None:
         longest_word = max((len(w) for c in [heading, *cells] for w in c.split()), default=4)
         average = sum(len(c) for c in cells) / len(cells) if cells else len(heading)
         weights.append(max(min(average, 40.0), longest_word * 1.15 + 2, 4.0))
-    table.autofit = False
-    for column, weight in zip(table.columns, weights, strict=True):
-        width = Cm(total_cm * weight / sum(weights))
-        column.width = width
-        for cell in column.cells:
-            cell.width = width
+    total = sum(weights)
+    return [w / total for w in weights]
 
 
 def prepare(tpl: DocxTemplate, ctx: ReviewContext, charts: dict[str, bytes]) -> dict[str, Any]:
     """Bind tables, charts and coloured badges to this template; return the render context."""
     ctx = dataclasses.replace(ctx)
+    style_id = _style_id(tpl)
     for section in ctx.sections:
-        section.table.doc = _table_doc(tpl, section.table) if section.table.headers else ""
+        section.table.doc = _table_doc(tpl, section.table, style_id) if section.table.headers else ""
         kept = []
         for chart in section.charts:
             png = charts.get(chart.name)
@@ -126,7 +153,7 @@ def prepare(tpl: DocxTemplate, ctx: ReviewContext, charts: dict[str, bytes]) -> 
                 kept.append(chart)
         section.charts = kept
     for extract in ctx.appendix:
-        extract.table.doc = _table_doc(tpl, extract.table) if extract.table.headers else ""
+        extract.table.doc = _table_doc(tpl, extract.table, style_id) if extract.table.headers else ""
     for kpi in ctx.kpis:
         kpi.badge = RichText(kpi.status.upper(), color=BADGE_COLOURS.get(kpi.status, "000000"),
                              bold=True)
