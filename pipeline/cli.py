@@ -101,13 +101,13 @@ def validate(workbook: Path, evidence: Path | None, as_json: bool,
         raise UserError(f"{evidence}: the evidence folder does not exist.")
     result = validate_workbook(workbook, evidence, previous=previous)
     report = result.report
-    if annotate_to is not None:
-        marked = annotate(workbook, report, annotate_to)
-        click.echo(f"annotated copy: {annotate_to} ({marked} cell(s) marked)", err=as_json)
-    if as_json:
+    if as_json:  # the report first: a failed annotated copy never loses it
         click.echo(report.to_json())
     else:
         print_report(report, console())
+    if annotate_to is not None:
+        marked = annotate(workbook, report, annotate_to)
+        click.echo(f"annotated copy: {annotate_to} ({marked} cell(s) marked)", err=as_json)
     sys.exit(0 if report.ok else 1)
 
 

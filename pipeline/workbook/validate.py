@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from .contract import Contract, load_contract
 from .evidence import evidence_files
-from .findings import Report
+from .findings import Finding, Report
 from .model import WorkbookData
 from .parse import parse_workbook
 from .reader import read_workbook
@@ -23,6 +23,13 @@ class Validation:
     report: Report
     data: WorkbookData
     changes: ReviewChanges | None = None  # set when validated against a previous review
+
+
+def sort_findings(findings: list[Finding], contract: Contract) -> None:
+    """Workbook fixes before management matters; errors first; then by sheet, row and cell."""
+    order = {s.name: i for i, s in enumerate(contract.sheets)}
+    findings.sort(key=lambda f: (f.category != "fix-workbook", f.severity != "error",
+                                 order.get(f.sheet, len(order)), f.row or 0, f.cell, f.code))
 
 
 def read_data(path: Path, contract: Contract | None = None) -> WorkbookData:
@@ -50,7 +57,6 @@ def validate_workbook(
     if previous is not None:
         cross, changes = compare_reviews(read_data(previous, contract), data)
         findings.extend(cross)
-    order = {s.name: i for i, s in enumerate(contract.sheets)}
-    findings.sort(key=lambda f: (order.get(f.sheet, len(order)), f.row or 0, f.cell, f.code))
+    sort_findings(findings, contract)
     report = Report(path=str(path), findings=findings)
     return Validation(report=report, data=data, changes=changes)
