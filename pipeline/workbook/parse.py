@@ -76,14 +76,15 @@ def _match_sheets(
         passed_over.update(s.name for s in same[1:])
     used = {s.name for s in found.values()} | passed_over
     spare = [name for name in raw.sheets if name not in used]
-    for sheet, rawsheet, hits in _renamed(raw, contract, found, spare):
+    known = {normal(s.name) for s in contract.sheets}
+    unclaimed = [name for name in spare if normal(name) not in known]  # not Instructions
+    for sheet, rawsheet, hits in _renamed(raw, contract, found, unclaimed):
         found[sheet.name] = rawsheet
         spare.remove(rawsheet.name)
         findings.append(finding(
             "sheet-renamed", f"The sheet '{rawsheet.name}' was read as '{sheet.name}' because "
             f"{hits} of its headings match; rename it to '{sheet.name}' (double-click the tab).",
             rawsheet.name, value=rawsheet.name))
-    known = {normal(s.name) for s in contract.sheets}
     for sheet in contract.data_sheets:
         if sheet.name in found:
             continue
@@ -340,6 +341,7 @@ def _records(
         ):
             continue  # blank rows inside a table are skipped
         found: list[Finding] = []
+        hidden = 0
         values: dict[str, Any] = {}
         for (col, c, memo, limit), value in zip(columns, picked, strict=True):
             is_str = value.__class__ is str
@@ -366,11 +368,13 @@ def _records(
             values[col.name] = typed
             if problem:
                 found.append(_problem(sheet, col, r, c, value, problem, raw.name))
-            elif (typed is None and col.required and (r, c) not in formulas
-                  and (r, c) not in covered):
-                found.append(finding("required-empty", f"'{col.name}' is required: {col.help}",
-                                     raw.name, r + 1, c, column=col.name))
-        if len(found) >= 2:
+            elif typed is None and col.required and (r, c) not in formulas:
+                if (r, c) in covered:
+                    hidden += 1  # the merge is the finding; still a sign of a note row
+                else:
+                    found.append(finding("required-empty", f"'{col.name}' is required: "
+                                         f"{col.help}", raw.name, r + 1, c, column=col.name))
+        if len(found) + hidden >= 2:
             instead = not_a_data_row(raw.name, r, [(col, c, v) for (col, c, _, _), v
                                                    in zip(columns, picked, strict=True)],
                                      formulas, sheet)

@@ -18,7 +18,7 @@ from .findings import Finding, finding
 from .model import Record, Table, WorkbookData
 from .periods import Period
 
-HUNDRED_FOLD = (30.0, 300.0)  # a ratio in this range is "about 100 times"
+HUNDRED_FOLD = (30.0, 500.0)  # a ratio in this range is "about 100 times"
 FAR_YEARS = 20  # dates this many years before or after the review period are suspicious
 _PERCENT_UNITS = frozenset({"%", "percent", "percentage", "pct", "per cent", "% of total"})
 
