@@ -193,5 +193,6 @@ def _print_setup(ws: Worksheet, header: int, report: Report) -> None:
     ws.print_title_rows = f"{header}:{header}"
     ws.print_options.gridLines = True
     name = _clean(Path(report.path).name).replace("&", "&&")  # & starts a header code
-    ws.oddHeader.center.text = f"Validation findings — {name}"
-    ws.oddFooter.center.text = "Page &P of &N"
+    header_footer = ws.HeaderFooter
+    header_footer.oddHeader.center.text = f"Validation findings — {name}"  # type: ignore[union-attr]
+    header_footer.oddFooter.center.text = "Page &P of &N"  # type: ignore[union-attr]
