@@ -32,7 +32,7 @@ def test_merged_cells_are_annotated_at_their_top_left(mutate: Mutate, tmp_path: 
         wb["d3 Audits"]["A10"] = "Audit plan for 2027 to follow in January"
 
     out = tmp_path / "checked.xlsx"
-    code, stdout, stderr = run_cli("validate", str(mutate(fn)), "--annotate", str(out))
+    code, _, stderr = run_cli("validate", str(mutate(fn)), "--annotate", str(out))
     assert code == 1 and "internal problem" not in stderr and "Traceback" not in stderr
     ws = load_workbook(out)["d3 Audits"]
     assert "merged-cells" in ws["E5"].comment.text

@@ -243,7 +243,8 @@ def _list_name(col: Column) -> str:
 
 
 def _quoted(sheet: str) -> str:
-    return "'" + sheet.replace("'", "''") + "'"
+    return sheet if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", sheet) else (
+        "'" + sheet.replace("'", "''") + "'")
 
 
 # ------------------------------------------------------------------------ the Review sheet
