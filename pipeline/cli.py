@@ -22,7 +22,7 @@ from .build import build as run_build
 from .bundle.stage import bundle_command
 from .bundle.verify import verify_bundle
 from .console import console, print_analysis, print_report
-from .documents.check import check_templates, template_files
+from .documents.check import check_templates, ignored_files, template_files, template_plan
 from .errors import UserError
 from .example import write_example
 from .files import source_date
@@ -193,6 +193,8 @@ def check_templates_command(folder: Path | None) -> None:
     """Check the Word templates in FOLDER (default: doc_templates/) for broken tags and unknown
     variables. Exit 1 when any problem is found."""
     files = template_files(folder)
+    for line in [*template_plan(folder), *ignored_files(folder)]:
+        click.echo(line)
     problems = check_templates(folder)
     for line in problems:
         click.echo(line)
