@@ -147,3 +147,39 @@ def test_explain_names_a_misspelt_attribute_at_render_time(tmp_path: Path) -> No
     line = explain(folder / "agenda.docx",
                    UndefinedError("'pipeline.documents.context.DocControl object' has no attribute 'ownr'"))
     assert 'the paragraph "Owner: {{ doc.ownr }}"' in line and "Did you mean 'owner'?" in line
+
+
+def _sleepy(*args: object) -> None:
+    import time
+
+    time.sleep(30)
+
+
+def test_every_troubleshooting_row_quotes_a_message_the_program_gives(tmp_path: Path) -> None:
+    """docs/templates.md's table cannot drift from the messages: a folder holding every mistake
+    it lists produces each quoted phrase."""
+    from jinja2.exceptions import SecurityError
+
+    from pipeline.documents.render import TemplateProblem, render_documents
+
+    folder = _folder(tmp_path, "agenda", "minutes", "pre_read")
+    shutil.copy(SHIPPED / "agenda.docx", folder / "Agenda.docx")
+    _add(folder / "agenda.docx", "A {{ doc.review_id }", "{%p for x in agenda %}", "{%p if final %}",
+         "{{ Review ID }}", "{{ doc.ownr }}", "{{ doc.owner | upper2 }}", "{% frobnicate %}")
+    _add(folder / "minutes.docx", "{%p endif %}")
+    _, out, _ = run_cli("check-templates", str(folder))
+    said = [out, explain(folder / "pre_read.docx", SecurityError("access to attribute '__class__'"))]
+    try:
+        render_documents([(folder / "pre_read.docx", tmp_path / "o.docx", "t")], None, {},  # type: ignore[arg-type]
+                         None, timeout=0.5, runner=_sleepy)  # type: ignore[arg-type]
+    except TemplateProblem as exc:
+        said.append(str(exc))
+    text = " ".join(said)
+    guide = (ROOT / "docs" / "templates.md").read_text("utf-8")
+    table = guide.split("## Troubleshooting", 1)[1].split("## ", 1)[0]
+    rows = [line for line in table.splitlines() if line.startswith("| `")][1:]  # not the heading
+    assert len(rows) >= 10
+    for row in rows:
+        quoted = row.split("`")[1]
+        for fragment in (part.strip() for part in quoted.split("…")):
+            assert fragment in text, (fragment, row)
