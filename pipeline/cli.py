@@ -25,7 +25,7 @@ from .commands.gate import Refused as BuildRefused
 from .commands.gate import check_workbook
 from .commands.options import BuildOptions
 from .console import console, print_analysis, print_report
-from .documents.check import check_templates, template_files
+from .documents.check import check_templates, ignored_files, template_files, template_plan
 from .errors import UserError
 from .example import write_example
 from .files import source_date
@@ -136,13 +136,13 @@ def validate(workbook: Path, evidence: Path | None, as_json: bool,
         raise UserError(f"{evidence}: the evidence folder does not exist.")
     result = check_workbook(workbook, evidence, previous, stage)  # type: ignore[arg-type]
     report = result.report
-    if annotate_to is not None:
-        marked = annotate(workbook, report, annotate_to)
-        click.echo(f"annotated copy: {annotate_to} ({marked} cell(s) marked)", err=as_json)
-    if as_json:
+    if as_json:  # the report first: a failed annotated copy never loses it
         click.echo(report.to_json())
     else:
         print_report(report, console())
+    if annotate_to is not None:
+        marked = annotate(workbook, report, annotate_to)
+        click.echo(f"annotated copy: {annotate_to} ({marked} cell(s) marked)", err=as_json)
     sys.exit(0 if report.ok else 1)
 
 
@@ -233,6 +233,8 @@ def check_templates_command(folder: Path | None) -> None:
     """Check the Word templates in FOLDER (default: doc_templates/) for broken tags and unknown
     variables. Exit 1 when any problem is found."""
     files = template_files(folder)
+    for line in [*template_plan(folder), *ignored_files(folder)]:
+        click.echo(line)
     problems = check_templates(folder)
     for line in problems:
         click.echo(line)

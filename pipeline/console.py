@@ -10,7 +10,7 @@ from rich.table import Table
 
 from .analysis import Analysis
 from .formatting import long_date, period_range
-from .workbook.findings import Report
+from .workbook.findings import CATEGORY_TITLES, Report
 
 
 def console(stderr: bool = False) -> Console:
@@ -20,20 +20,34 @@ def console(stderr: bool = False) -> Console:
 
 
 def print_report(report: Report, out: Console | None = None) -> None:
+    """The findings in two sections — what to fix in the workbook, then what management must
+    discuss — errors first, then a count per sheet and the verdict as the last line."""
     out = out or console()
-    if report.findings:
-        table = Table(title=f"Findings for {report.path}", show_lines=False, expand=False)
-        for heading in ("Severity", "Code", "Cell", "Value", "What to do"):
-            table.add_column(heading, overflow="fold")
-        for f in report.findings:
-            style = "red" if f.severity == "error" else "yellow"
-            table.add_row(f"[{style}]{f.severity}[/]", f.code, f.cell, f.value, f.message)
+    for category, title in CATEGORY_TITLES.items():
+        items = report.in_category(category)  # type: ignore[arg-type]
+        if not items:
+            continue
+        errors = sum(1 for f in items if f.severity == "error")
+        heading = f"{title}: {errors} error(s), {len(items) - errors} warning(s)"
         if out.is_terminal:
+            table = Table(title=f"{heading} — {report.path}", show_lines=False, expand=False)
+            for column in ("Severity", "Code", "Cell", "Value", "What to do"):
+                table.add_column(column, overflow="fold")
+            for f in items:
+                style = "red" if f.severity == "error" else "yellow"
+                table.add_row(f"[{style}]{f.severity}[/]", f.code, f.cell, f.value, f.message)
             out.print(table)
         else:
-            for f in report.findings:
+            out.print(f"== {heading} ==", markup=False)
+            for f in items:
                 out.print(f"{f.severity.upper():8} {f.code:22} {f.cell:32} {f.message}",
                           markup=False)
+    counts = report.by_sheet()
+    if counts:
+        per_sheet = "; ".join(
+            f"{sheet}: {n['errors']} error(s), {n['warnings']} warning(s)"
+            for sheet, n in counts.items())
+        out.print(f"Per sheet: {per_sheet}", markup=False)
     verdict = "OK" if report.ok else "NOT OK"
     out.print(f"{verdict}: {len(report.errors)} error(s), {len(report.warnings)} warning(s) "
               f"in {report.path}", markup=False)

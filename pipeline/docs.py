@@ -41,33 +41,8 @@ def sheet_reference(contract: Contract | None = None) -> str:
     return "\n".join(lines)
 
 
-GUIDE_HEAD = """# Writing and editing the Word templates
-
-*Generated from `pipeline/documents/model.py` by `python -m pipeline.docs`; do not edit by hand.*
-
-The agenda, pre-read and minutes are made from `doc_templates/agenda.docx`, `pre_read.docx` and
-`minutes.docx`. Copy them to a folder of your own, change wording, logo, fonts and styles in
-Word, and build with `isms-review build ... --templates YOUR_FOLDER`: a template in your folder
-is used first, the shipped one otherwise. Check your edits with
-`isms-review check-templates YOUR_FOLDER`.
-
-## Rules for tags
-- Type each tag in one go (or select it and clear formatting): `{{ doc.review_id }}`, with the
-  spaces. Never split a tag across two paragraphs.
-- Loops and conditions that repeat whole paragraphs or table rows use `{%p ... %}` or
-  `{%tr ... %}` in a paragraph or row of their own, e.g. `{%p for s in sections %}` ...
-  `{%p endfor %}`; one such tag per paragraph or row.
-- Tables and charts prepared for you are placed with `{{p section.table.doc }}` (its own
-  paragraph) and `{{ chart.image }}`; coloured status words with `{{r kpi.badge }}`.
-- Text from the workbook is always printed as written: a cell holding `{{ 7*7 }}` prints
-  `{{ 7*7 }}`. Templates run in a sandbox: Python internals (`__class__` and the like) are
-  refused, and a template that loops or grows without end is stopped.
-- A misspelt variable is an error, never a silent blank.
-- Restyle through Word styles: *Title*, *Subtitle*, *Heading 1–3*, *List Bullet*, *Caption* and
-  the table style *ISMS Table* (used by every generated table).
-
-## Variables
-"""
+GUIDE_START = "<!-- generated:template-variables:start -->"
+GUIDE_END = "<!-- generated:template-variables:end -->"
 
 
 def _type_name(tp: object) -> str:
@@ -81,9 +56,11 @@ def _type_name(tp: object) -> str:
 
 
 def template_guide() -> str:
+    """The generated part of docs/templates.md: every variable a template can use. The how-to
+    recipes and the troubleshooting table around it are written by hand."""
     from .documents.model import ReviewContext
 
-    lines = [GUIDE_HEAD]
+    lines: list[str] = []
     seen: set[type] = set()
     queue: list[tuple[str, type]] = [("(top level)", ReviewContext)]
     while queue:
@@ -106,12 +83,14 @@ def template_guide() -> str:
     return "\n".join(lines)
 
 
-def rewrite(readme: Path) -> bool:
-    """Replace the generated block in ``readme``; True when it changed."""
+def rewrite(readme: Path, start: str = START, end: str = END, block: str | None = None) -> bool:
+    """Replace the generated block between ``start`` and ``end``; True when it changed."""
     text = readme.read_text("utf-8")
-    head, _, rest = text.partition(START)
-    _, _, tail = rest.partition(END)
-    new = f"{head}{START}\n{sheet_reference()}\n{END}{tail}"
+    head, found, rest = text.partition(start)
+    if not found:
+        raise ValueError(f"{readme}: no {start} marker")
+    _, _, tail = rest.partition(end)
+    new = f"{head}{start}\n{sheet_reference() if block is None else block}\n{end}{tail}"
     if new != text:
         readme.write_text(new, "utf-8")
     return new != text
@@ -123,6 +102,5 @@ GUIDE = Path(__file__).resolve().parents[1] / "docs" / "templates.md"
 if __name__ == "__main__":
     changed = rewrite(Path(sys.argv[1] if len(sys.argv) > 1 else "README.md"))
     print("README updated" if changed else "README already current")
-    GUIDE.parent.mkdir(exist_ok=True)
-    GUIDE.write_text(template_guide() + "\n", "utf-8")
-    print(f"wrote {GUIDE}")
+    guide_changed = rewrite(GUIDE, GUIDE_START, GUIDE_END, template_guide().strip())
+    print(f"{GUIDE} updated" if guide_changed else f"{GUIDE} already current")

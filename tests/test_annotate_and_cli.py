@@ -40,7 +40,9 @@ def test_annotate_marks_cells_and_leaves_the_original(mutate: Mutate, tmp_path: 
     assert cell.comment is not None and "wrong-type" in cell.comment.text
     assert "duplicate-id" in wb["f Risks"]["A6"].comment.text
     report = wb[REPORT_SHEET]
-    codes = [row[1] for row in report.iter_rows(min_row=2, values_only=True)]
+    rows = list(report.iter_rows(values_only=True))
+    header = next(i for i, row in enumerate(rows) if row[0] == "Category")
+    codes = [row[2] for row in rows[header + 1:]]
     assert "wrong-type" in codes and "duplicate-id" in codes
 
 
@@ -56,9 +58,10 @@ def test_json_report_shape() -> None:
     code, out, _ = run_cli("validate", str(GOOD), "--json")
     report = json.loads(out)
     assert code == 0
-    assert set(report) == {"workbook", "ok", "errors", "warnings", "findings"}
+    assert set(report) >= {"workbook", "ok", "errors", "warnings", "by_sheet", "findings"}
     first = report["findings"][0]
-    assert set(first) >= {"code", "severity", "sheet", "cell", "value", "message"}
+    assert set(first) >= {"code", "severity", "sheet", "cell", "value", "message", "category"}
+    assert report["by_sheet"]["f Risks"] == {"errors": 0, "warnings": 4}
 
 
 def test_human_report_lists_findings_and_verdict() -> None:

@@ -122,9 +122,12 @@ def test_every_command_has_help() -> None:
 
 
 def test_template_guide_is_generated_from_the_context_model() -> None:
-    from pipeline.docs import template_guide
+    from pipeline.docs import GUIDE_END, GUIDE_START, template_guide
 
     guide = (ROOT / "docs" / "templates.md").read_text("utf-8")
-    assert guide.strip() == template_guide().strip(), "run `python -m pipeline.docs README.md`"
+    block = guide.split(GUIDE_START, 1)[1].split(GUIDE_END, 1)[0]
+    assert block.strip() == template_guide().strip(), "run `python -m pipeline.docs README.md`"
     for name in ("doc", "meeting", "sections", "kpis", "decisions", "badge"):
-        assert f"`{name}`" in guide
+        assert f"`{name}`" in block
+    head = guide.split(GUIDE_START, 1)[0]
+    assert "## Recipes" in head and "## Troubleshooting" in head

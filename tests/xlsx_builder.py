@@ -60,3 +60,28 @@ def minimal_xlsx(sheets: dict[str, Iterable[str]]) -> bytes:
                 for chunk in sheet_xml(sheets[name]):
                     fh.write(chunk)
     return out.getvalue()
+
+
+SST_CT = ('<Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.openxmlformats-'
+          'officedocument.spreadsheetml.sharedStrings+xml"/>')
+
+
+def with_shared_strings(xlsx: bytes, strings: list[str]) -> bytes:
+    """``xlsx`` (from :func:`minimal_xlsx`) plus a shared-string table holding ``strings``."""
+    items = "".join(f"<si><t>{s}</t></si>" for s in strings)
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(xlsx)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
+        for info in src.infolist():
+            data = src.read(info)
+            if info.filename == "[Content_Types].xml":
+                data = data.replace(b"</Types>", SST_CT.encode() + b"</Types>")
+            if info.filename == "xl/_rels/workbook.xml.rels":
+                data = data.replace(b"</Relationships>", b'<Relationship Id="rIdS" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/sharedStrings" Target="sharedStrings.xml"/></Relationships>')
+            zf.writestr(info, data)
+        zf.writestr("xl/sharedStrings.xml", f'<?xml version="1.0" encoding="UTF-8"?><sst {NS} count="{len(strings)}" uniqueCount="{len(strings)}">{items}</sst>')
+    return out.getvalue()
+
+
+def shared_row(r: int, index: int, columns: int = 1) -> str:
+    cells = "".join(f'<c r="{chr(65 + i)}{r}" t="s"><v>{index}</v></c>' for i in range(columns))
+    return f'<row r="{r}">{cells}</row>'

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import difflib
 import io
 import multiprocessing
 import os
+import re
 import resource
 import traceback
 from collections.abc import Callable
@@ -24,13 +26,13 @@ from xml.sax.saxutils import escape as xml_escape
 
 from docx.shared import Mm
 from docxtpl import DocxTemplate, InlineImage, RichText
-from jinja2 import StrictUndefined, TemplateError
+from jinja2 import TemplateError
 from jinja2.exceptions import SecurityError, TemplateSyntaxError, UndefinedError
-from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from ..errors import UserError
 from ..files import core_properties_xml, reproducible_zip
 from .model import ReviewContext, TableData
+from .sandbox import sandbox
 from .templates import TABLE_STYLE, packaged_templates
 
 BADGE_COLOURS = {"met": "2E7D32", "near": "B26A00", "missed": "C62828", "info": "1F3864"}
@@ -40,10 +42,6 @@ MEMORY_HEADROOM = 1536 * 1024 * 1024  # bytes of address space a render may add
 
 class TemplateProblem(UserError):
     """A template that cannot be rendered: names the file and the tag."""
-
-
-def sandbox() -> ImmutableSandboxedEnvironment:
-    return ImmutableSandboxedEnvironment(autoescape=True, undefined=StrictUndefined)
 
 
 def resolve_template(name: str, user_dir: Path | None = None) -> Path:
@@ -57,15 +55,15 @@ def resolve_template(name: str, user_dir: Path | None = None) -> Path:
 
 
 def explain(template: Path, exc: BaseException) -> str:
-    """One line naming the template and the tag at fault."""
+    """One line naming the template, quoting the paragraph at fault as Word shows it, and
+    saying what to type instead (never Jinja's "line 1")."""
     if isinstance(exc, TemplateSyntaxError):
-        return (f"{template.name}: broken tag near line {exc.lineno} ({exc.message}); retype the "
-                "tag in one go, e.g. {{ doc.review_id }} or {% for x in items %}.")
+        return _syntax(template, exc)
     if isinstance(exc, SecurityError):
-        return f"{template.name}: the template tried something unsafe ({exc}); remove that tag."
+        return (f"{template.name}: a tag tries to reach program internals, which templates may "
+                f"not do ({_where(template, _attribute(str(exc)))}); remove that tag.")
     if isinstance(exc, UndefinedError):
-        return (f"{template.name}: unknown variable or attribute ({exc.message}); see "
-                "docs/templates.md for the variables templates can use.")
+        return _undefined(template, exc)
     if isinstance(exc, MemoryError):
         return f"{template.name}: the template builds too much text (memory limit reached)."
     if isinstance(exc, OverflowError):
@@ -73,6 +71,57 @@ def explain(template: Path, exc: BaseException) -> str:
     if isinstance(exc, TemplateError):
         return f"{template.name}: template error ({exc})."
     return f"{template.name}: could not be rendered ({type(exc).__name__}: {exc})."
+
+
+def _syntax(template: Path, exc: TemplateSyntaxError) -> str:
+    from .wordtags import check_tags
+
+    try:
+        problems = check_tags(template)
+    except Exception:
+        problems = []
+    if problems:
+        more = (f" ({len(problems) - 1} more: run isms-review check-templates on the folder)"
+                if len(problems) > 1 else "")
+        return problems[0] + more
+    return (f"{template.name}: broken tag ({exc.message}); retype the tag in one go, e.g. "
+            "{{ doc.review_id }} or {%p for x in items %}.")
+
+
+def _attribute(message: str) -> str:
+    m = re.search(r"attribute '([^']+)'|'([^']+)' is undefined", message)
+    return (m.group(1) or m.group(2)) if m else ""
+
+
+def _where(template: Path, needle: str) -> str:
+    from .wordtags import find_paragraph
+
+    para = find_paragraph(template, needle) if needle else None
+    return f"in {para.quote(needle)}" if para else "in a tag"
+
+
+def _undefined(template: Path, exc: UndefinedError) -> str:
+    message = exc.message or str(exc)
+    name = _attribute(message)
+    owner = re.search(r"'(?:[\w.]+\.)?(\w+) object' has no attribute", message)
+    fields = _FIELDS.get(owner.group(1), ()) if owner else ()
+    close = difflib.get_close_matches(name, list(fields), n=1) if fields else []
+    hint = f" Did you mean '{close[0]}'?" if close else ""
+    known = f" It has: {', '.join(fields)}." if fields and not close else ""
+    what = f"'{name}'" if name else "a variable"
+    return (f"{template.name}: unknown variable or attribute {what} {_where(template, name)}."
+            f"{hint}{known} See docs/templates.md for the variables templates can use.")
+
+
+def _context_fields() -> dict[str, tuple[str, ...]]:
+    from . import context
+
+    return {cls.__name__: tuple(f.name for f in dataclasses.fields(cls))
+            for cls in vars(context).values()
+            if isinstance(cls, type) and dataclasses.is_dataclass(cls)}
+
+
+_FIELDS = _context_fields()
 
 
 # ------------------------------------------------------------------ context → docxtpl values

@@ -10,13 +10,13 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import re
-import zoneinfo
 from collections.abc import Callable
 from functools import cache
 from typing import Any
 
 from .contract import Column
 from .periods import parse_period
+from .timezones import read_timezone
 
 Problem = tuple[str, str]
 Result = tuple[Any, Problem | None]
@@ -31,6 +31,10 @@ _SEVERAL_PEOPLE = re.compile(r"\s(?:and|&|\+)\s|[/;\n]", re.I)
 _YES = {"yes", "y", "true", "1", "ja", "oui", "si", "sí"}
 _NO = {"no", "n", "false", "0", "nein", "non"}
 EXCEL_EPOCH = dt.date(1899, 12, 30)
+FIRST_YEAR, LAST_YEAR = 1900, 9998  # dates outside these years are refused, not computed with
+_OUT_OF_RANGE: Problem = ("date-out-of-range", f"is outside the years {FIRST_YEAR} to "
+                          f"{LAST_YEAR} the review can work with; check the year and type the "
+                          "date as YYYY-MM-DD.")
 
 
 def is_blank(raw: object) -> bool:
@@ -123,15 +127,28 @@ def parse_date_text(text: str) -> tuple[dt.date | None, Problem | None]:
 
 def _date(col: Column, raw: Any) -> Result:
     if isinstance(raw, dt.datetime):
-        return raw.date(), None
+        return _in_range(raw.date())
     if isinstance(raw, dt.date):
-        return raw, None
+        return _in_range(raw)
     if isinstance(raw, str):
-        return parse_date_text(CONTROL_CHARS.sub("", raw).strip())
+        day, problem = parse_date_text(CONTROL_CHARS.sub("", raw).strip())
+        return (day, problem) if day is None else _in_range(day, problem)
+    if isinstance(raw, dt.time) and raw == dt.time():
+        # the reader's value for a date-formatted cell holding 0 or a negative number (a date
+        # before 1900, which Excel cannot show either)
+        return None, ("date-out-of-range", f"is a date before {FIRST_YEAR} or a negative "
+                      "number formatted as a date (Excel shows ####); type the date as "
+                      "YYYY-MM-DD.")
     if isinstance(raw, int | float) and not isinstance(raw, bool):
         hint = _excel_serial_hint(raw)
         return None, ("wrong-type", f"is a number, not a date{hint}; type it as YYYY-MM-DD.")
     return None, ("wrong-type", "is not a date; type it as YYYY-MM-DD.")
+
+
+def _in_range(day: dt.date, problem: Problem | None = None) -> Result:
+    if not FIRST_YEAR <= day.year <= LAST_YEAR:
+        return None, _OUT_OF_RANGE
+    return day, problem
 
 
 def _time(col: Column, raw: Any) -> Result:
@@ -155,18 +172,8 @@ def _time(col: Column, raw: Any) -> Result:
     return None, ("wrong-type", "is not a time; type it as HH:MM on the 24-hour clock, e.g. 10:00.")
 
 
-@cache
-def _zones() -> tuple[str, ...]:
-    return tuple(sorted(zoneinfo.available_timezones()))
-
-
 def _timezone(col: Column, raw: Any) -> Result:
-    text = clean_text(raw)
-    if text in ("UTC", "GMT") or text in _zones():
-        return text, None
-    close = suggest(text, _zones())
-    hint = f" Did you mean {close}?" if close else ""
-    return None, ("wrong-type", f"is not a time zone name; use a name like Europe/London.{hint}")
+    return read_timezone(clean_text(raw))
 
 
 def _to_number(raw: Any) -> float | None:

@@ -9,6 +9,13 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 Severity = Literal["error", "warning"]
+# What a finding asks for: a correction of the workbook, or a discussion by management (the
+# data is right, the situation is not). Shown as separate sections everywhere.
+Category = Literal["fix-workbook", "management-attention"]
+CATEGORY_TITLES: dict[str, str] = {
+    "fix-workbook": "Fix the workbook",
+    "management-attention": "For management attention",
+}
 
 # Every finding code, its severity and what it means. Codes are stable: tools rely on them.
 CODES: dict[str, tuple[Severity, str]] = {
@@ -55,7 +62,34 @@ CODES: dict[str, tuple[Severity, str]] = {
     "evidence-absolute": ("error", "An evidence path is absolute; it must be relative."),
     "evidence-outside": ("error", "An evidence path leads outside the evidence folder."),
     "evidence-not-file": ("error", "An evidence path names a folder, not a file."),
+    # plausibility: values a person typed that the program can read but probably are not meant
+    "implausible-value": ("error", "A number is about 100 times off its metric's other values, "
+                          "target or unit (e.g. 78 % typed where the column holds 78)."),
+    "ambiguous-percentage": ("warning", "A Progress % of 1 could mean 1 % or 100 %; read as 100 %."),
+    "date-far-from-period": ("warning", "A date lies decades away from the review period (a typo?)."),
+    "single-period": ("warning", "A metric has a value for one period only: no trend can be shown."),
+    # one finding per root cause
+    "note-in-table": ("error", "A row of a table holds a note, not data; it is not read."),
+    "total-row": ("warning", "A row of a table is a total row; it is not read."),
+    "no-heading-row": ("error", "No row of a sheet holds the column headings."),
+    "heading-row-moved": ("warning", "A sheet's headings are far below the top; the rows above are ignored."),
+    "sheet-renamed": ("warning", "A sheet was found by its headings under another name."),
+    "hidden-sheet": ("warning", "A hidden sheet has the name of a review sheet; the choice made is stated."),
+    "timezone-mapped": ("warning", "A time-zone abbreviation or offset was read as the zone named."),
+    # bounded work and dates the program can handle
+    "cell-too-long": ("error", "A cell holds more text than the limit for its column."),
+    "date-out-of-range": ("error", "A date is outside the supported years 1900 to 9998."),
 }
+
+# Codes about the content a review must discuss; every other code asks for a workbook fix.
+MANAGEMENT_CODES: frozenset[str] = frozenset({
+    "action-overdue", "action-escalate", "risk-untreated", "major-nc-open",
+    "top-management-absent", "metric-changed", "risk-removed",
+})
+
+
+def category_of(code: str) -> Category:
+    return "management-attention" if code in MANAGEMENT_CODES else "fix-workbook"
 
 
 def column_letter(index: int) -> str:
@@ -91,6 +125,11 @@ class Finding:
     message: str
     row: int | None = None
     column: str | None = None
+    category: Category = "fix-workbook"  # management codes are always "management-attention"
+
+    def __post_init__(self) -> None:
+        if self.code in MANAGEMENT_CODES:
+            object.__setattr__(self, "category", "management-attention")
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -120,6 +159,7 @@ def finding(
         message=message,
         row=row,
         column=column,
+        category=category_of(code),
     )
 
 
@@ -148,12 +188,24 @@ class Report:
     def codes(self) -> list[str]:
         return [f.code for f in self.findings]
 
+    def in_category(self, category: Category) -> list[Finding]:
+        return [f for f in self.findings if f.category == category]
+
+    def by_sheet(self) -> dict[str, dict[str, int]]:
+        """Errors and warnings per sheet, in the order the findings are listed."""
+        counts: dict[str, dict[str, int]] = {}
+        for f in self.findings:
+            entry = counts.setdefault(f.sheet or "(workbook)", {"errors": 0, "warnings": 0})
+            entry["errors" if f.severity == "error" else "warnings"] += 1
+        return counts
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "workbook": self.path,
             "ok": self.ok,
             "errors": len(self.errors),
             "warnings": len(self.warnings),
+            "by_sheet": self.by_sheet(),
             "findings": [f.to_dict() for f in self.findings],
         }
 

@@ -1,8 +1,12 @@
 """From raw cell grids to typed records, yielding a finding for every cell that does not fit.
 
-Layouts are found, not assumed: a register's heading row is the row (among the first 20) that
-best matches the contract's column names, so a workbook whose headings sit in row 1, or whose
-columns are in another order, still reads.
+Layouts are found, not assumed: a register's heading row is the row (among the first 20, or
+further down when none of those fits) that best matches the contract's column names, so a
+workbook whose headings sit in row 1, or whose columns are in another order, still reads; a
+sheet renamed by its user is found by its headings.
+
+One cause gives one finding: a note or a total typed inside a table is one finding for its row,
+not one per empty cell; the cells covered by a merge are not reported again as empty.
 """
 
 from __future__ import annotations
@@ -12,11 +16,15 @@ from typing import Any
 
 from .coerce import CONTROL_CHARS, clean_text, coerce, is_blank, suggest
 from .contract import Column, Contract, Sheet
-from .findings import Finding, finding
+from .findings import Finding, column_letter, finding
+from .limits import text_limit
 from .model import Record, Review, Table, WorkbookData
 from .reader import RawSheet, RawWorkbook
+from .rowkinds import not_a_data_row
 
-HEADER_SCAN_ROWS = 20
+HEADER_SCAN_ROWS = 20  # where the headings are looked for first
+FAR_HEADER_ROWS = 1000  # how far down they are looked for when the first rows hold none
+RENAMED_MATCH = 0.6  # share of a sheet's columns whose headings must match to adopt a renamed sheet
 
 
 def normal(text: object) -> str:
@@ -55,15 +63,29 @@ def parse_workbook(raw: RawWorkbook, contract: Contract) -> tuple[WorkbookData, 
 def _match_sheets(
     raw: RawWorkbook, contract: Contract, findings: list[Finding]
 ) -> dict[str, RawSheet]:
-    by_normal = {normal(name): sheet for name, sheet in raw.sheets.items()}
+    """The workbook sheet read for each contract sheet: its name (ignoring case and spaces,
+    a visible sheet before a hidden one), else a spare sheet whose headings match."""
     found: dict[str, RawSheet] = {}
+    passed_over: set[str] = set()
     for sheet in contract.data_sheets:
-        match = raw.sheets.get(sheet.name) or by_normal.get(normal(sheet.name))
-        if match is not None:
-            found[sheet.name] = match
-    used = {s.name for s in found.values()}
+        same = [s for s in raw.sheets.values() if normal(s.name) == normal(sheet.name)]
+        if not same:
+            continue
+        same.sort(key=lambda s: (s.visibility != "visible", s.name != sheet.name))
+        chosen = found[sheet.name] = same[0]
+        findings.extend(_name_choice(sheet, chosen, same[1:]))
+        passed_over.update(s.name for s in same[1:])
+    used = {s.name for s in found.values()} | passed_over
     spare = [name for name in raw.sheets if name not in used]
     known = {normal(s.name) for s in contract.sheets}
+    unclaimed = [name for name in spare if normal(name) not in known]  # not Instructions
+    for sheet, rawsheet, hits in _renamed(raw, contract, found, unclaimed):
+        found[sheet.name] = rawsheet
+        spare.remove(rawsheet.name)
+        findings.append(finding(
+            "sheet-renamed", f"The sheet '{rawsheet.name}' was read as '{sheet.name}' because "
+            f"{hits} of its headings match; rename it to '{sheet.name}' (double-click the tab).",
+            rawsheet.name, value=rawsheet.name))
     for sheet in contract.data_sheets:
         if sheet.name in found:
             continue
@@ -82,6 +104,61 @@ def _match_sheets(
                         "workbook and is ignored.", name)
             )
     return found
+
+
+def _name_choice(sheet: Sheet, chosen: RawSheet, others: list[RawSheet]) -> Iterator[Finding]:
+    """State which of several same-named sheets is read, and say when it is hidden."""
+    how = {"hidden": "hidden (right-click any sheet tab > Unhide)",
+           "very hidden": "very hidden (Excel's menus cannot show it; only the VBA editor can)"}
+    if chosen.visibility != "visible":
+        yield finding("hidden-sheet", f"The sheet '{chosen.name}' is {how[chosen.visibility]}; "
+                      f"it was read as '{sheet.name}' because no visible sheet has that name. "
+                      "Unhide it so that everyone sees what the review is built from.",
+                      chosen.name, value=chosen.visibility)
+    for other in others:
+        if other.visibility != "visible":
+            yield finding("hidden-sheet", f"The sheet '{other.name}' is {how[other.visibility]} "
+                          f"and has the name of '{sheet.name}'; the visible sheet "
+                          f"'{chosen.name}' was read and this one ignored. Delete the hidden "
+                          "sheet so that nobody edits the wrong copy.", other.name,
+                          value=other.visibility)
+        else:
+            yield finding("unknown-sheet", f"The sheet '{other.name}' has the name of "
+                          f"'{sheet.name}' apart from spaces or capitals; '{chosen.name}' was "
+                          "read and this one ignored. Delete or rename one of them.", other.name)
+
+
+def _renamed(
+    raw: RawWorkbook, contract: Contract, found: dict[str, RawSheet], spare: list[str]
+) -> list[tuple[Sheet, RawSheet, int]]:
+    """Missing sheets paired with the spare sheets whose headings match them best."""
+    missing = [s for s in contract.data_sheets if s.name not in found and s.columns]
+    scored = []
+    for name in spare:
+        rawsheet = raw.sheets[name]
+        for sheet in missing:
+            hits = _label_hits(rawsheet, sheet) if sheet.kind == "fields" else find_header(
+                rawsheet, sheet)[1]
+            if hits >= 3 and hits >= RENAMED_MATCH * len(sheet.columns):
+                visible = rawsheet.visibility == "visible"
+                scored.append((visible, hits / len(sheet.columns), hits, sheet, rawsheet))
+    scored.sort(key=lambda t: (not t[0], -t[1]))
+    pairs: list[tuple[Sheet, RawSheet, int]] = []
+    taken_sheets: set[str] = set()
+    taken_raw: set[str] = set()
+    for _, _, hits, sheet, rawsheet in scored:
+        if sheet.name in taken_sheets or rawsheet.name in taken_raw:
+            continue
+        taken_sheets.add(sheet.name)
+        taken_raw.add(rawsheet.name)
+        pairs.append((sheet, rawsheet, hits))
+    return pairs
+
+
+def _label_hits(raw: RawSheet, sheet: Sheet) -> int:
+    wanted = {normal(c.name) for c in sheet.columns}
+    labels = {normal(cell).rstrip(":").strip() for cells in raw.rows[:200] for cell in cells[:4]}
+    return len(wanted & labels)
 
 
 # ---------------------------------------------------------------- Review (field/value) sheet
@@ -111,6 +188,10 @@ def _parse_fields(
             continue
         r, c, value = seen[col.name]
         rows[col.name] = r + 1
+        limit = text_limit(col.type)
+        if isinstance(value, str) and len(value) > limit:
+            yield _too_long(raw.name, col, r, c, value, limit)
+            value = value[:limit]
         yield from _cell_findings(raw, sheet, col, r, c, value)
         typed, problem = coerce(col, value)
         review[col.name] = typed
@@ -125,11 +206,15 @@ def _parse_fields(
 
 
 def find_header(raw: RawSheet, sheet: Sheet) -> tuple[int, int]:
-    """0-based header row and how many contract columns it matches (0 if none)."""
+    """0-based header row and how many contract columns it matches (0 if none). The first
+    rows are searched first; further rows only when those hold too few headings."""
     names = {normal(c.name) for c in sheet.columns}
+    enough = max(2, (sum(1 for c in sheet.columns if c.required) + 1) // 2)
     best, best_hits = 0, 0
-    for r, cells in enumerate(raw.rows[:HEADER_SCAN_ROWS]):
-        hits = sum(1 for cell in cells if normal(cell) in names)
+    for r, cells in enumerate(raw.rows[:FAR_HEADER_ROWS]):
+        if r == HEADER_SCAN_ROWS and best_hits >= enough:
+            break
+        hits = sum(1 for cell in cells if cell.__class__ is str and normal(cell) in names)
         if hits > best_hits:
             best, best_hits = r, hits
     return best, best_hits
@@ -140,16 +225,30 @@ def _parse_table(raw: RawSheet, sheet: Sheet, contract: Contract, table: Table) 
     name = raw.name
     table.header_row = header + 1
     if hits == 0:
-        for col in sheet.columns:
-            if col.required:
-                yield finding("missing-column", f"No heading row found: the column '{col.name}' "
-                              "is missing. Copy the heading row from the template.",
-                              name, column=col.name)
+        required = ", ".join(c.name for c in sheet.columns if c.required)
+        yield finding("no-heading-row", f"No row of this sheet holds its column headings "
+                      f"({required}). Copy the heading row from "
+                      "workbook_templates/management_review.xlsx into row "
+                      f"{contract.header_row}.", name)
         return
+    if header >= HEADER_SCAN_ROWS:
+        yield finding("heading-row-moved", f"The headings are in row {header + 1}, far below "
+                      f"the top; rows 1 to {header} are ignored. Delete the rows above the "
+                      f"table so the headings are in row {contract.header_row}, as in the "
+                      "template.", name, header + 1, 0)
     table.nothing_to_report = _statement(raw, header, contract) if sheet.nothing_to_report else None
     yield from _map_columns(raw, sheet, header, table)
-    yield from _merged(raw, header, name)
-    yield from _records(raw, sheet, header, table)
+    merges = _merges_in_table(raw, header)
+    covered = {(r, c) for r1, c1, r2, c2 in merges for r in range(r1, r2 + 1)
+               for c in range(c1, c2 + 1) if (r, c) != (r1, c1)}
+    skipped: set[int] = set()
+    row_findings = list(_records(raw, sheet, header, table, covered, skipped))
+    for r1, c1, r2, c2 in merges:
+        if not all(r in skipped for r in range(r1, r2 + 1)):
+            yield finding("merged-cells", "Cells are merged inside the register; select them "
+                          "and choose Unmerge Cells, then put each value in its own cell.",
+                          name, r1 + 1, c1, value=f"{_a1(r1, c1)}:{_a1(r2, c2)}")
+    yield from row_findings
 
 
 def _statement(raw: RawSheet, header: int, contract: Contract) -> str | None:
@@ -203,17 +302,11 @@ def _map_columns(raw: RawSheet, sheet: Sheet, header: int, table: Table) -> Iter
                           "and is ignored.", raw.name, header + 1, index, value=text)
 
 
-def _merged(raw: RawSheet, header: int, name: str) -> Iterator[Finding]:
-    for r1, c1, r2, c2 in raw.merged:
-        if r2 >= header:
-            yield finding("merged-cells", "Cells are merged inside the register; select them "
-                          "and choose Unmerge Cells, then put each value in its own cell.",
-                          name, r1 + 1, c1, value=f"{_a1(r1, c1)}:{_a1(r2, c2)}")
+def _merges_in_table(raw: RawSheet, header: int) -> list[tuple[int, int, int, int]]:
+    return [m for m in raw.merged if m[2] >= header]
 
 
 def _a1(r: int, c: int) -> str:
-    from .findings import column_letter
-
     return f"{column_letter(c)}{r + 1}"
 
 
@@ -225,27 +318,41 @@ _MEMO_LIMIT = 50_000
 _TEXT_TYPES = frozenset({"text", "long_text", "id"})  # a printable string is already the value
 
 
-def _records(raw: RawSheet, sheet: Sheet, header: int, table: Table) -> Iterator[Finding]:
+def _records(
+    raw: RawSheet, sheet: Sheet, header: int, table: Table,
+    covered: set[tuple[int, int]] | None = None, skipped: set[int] | None = None,
+) -> Iterator[Finding]:
+    """Typed records of a register. A row that is a note or a total gives one finding and no
+    record (its 0-based index goes into ``skipped``); cells covered by a merge are not
+    reported as empty (the merge is the one finding)."""
     declared = table.declared
-    columns: list[tuple[Column, int, dict[Any, Any] | None]] = [
-        (sheet.column(n), i, {} if sheet.column(n).type in _MEMO_TYPES else None)
+    covered = covered or set()
+    skipped = skipped if skipped is not None else set()
+    columns: list[tuple[Column, int, dict[Any, Any] | None, int]] = [
+        (sheet.column(n), i, {} if sheet.column(n).type in _MEMO_TYPES else None,
+         text_limit(sheet.column(n).type))
         for n, i in table.columns.items()
     ]
     formulas = raw.formulas_without_value
     for r in range(header + 1, len(raw.rows)):
         cells = raw.rows[r]
         width = len(cells)
-        picked: list[Any] = [cells[c] if c < width else None for _, c, _ in columns]
+        picked: list[Any] = [cells[c] if c < width else None for _, c, _, _ in columns]
         if all(v is None or v == "" or (v.__class__ is str and not v.strip()) for v in picked) and (
-            not formulas or not any((r, c) in formulas for _, c, _ in columns)
+            not formulas or not any((r, c) in formulas for _, c, _, _ in columns)
         ):
             continue  # blank rows inside a table are skipped
+        found: list[Finding] = []
+        hidden = 0
         values: dict[str, Any] = {}
-        for (col, c, memo), value in zip(columns, picked, strict=True):
+        for (col, c, memo, limit), value in zip(columns, picked, strict=True):
             is_str = value.__class__ is str
+            if is_str and len(value) > limit:
+                found.append(_too_long(raw.name, col, r, c, value, limit))
+                value = value[:limit]
             plain = is_str and value.isprintable()
             if (is_str and not plain) or (formulas and (r, c) in formulas):
-                yield from _cell_findings(raw, sheet, col, r, c, value, raw.name)
+                found.extend(_cell_findings(raw, sheet, col, r, c, value, raw.name))
             if value is None or value == "":
                 typed, problem = None, None
             elif memo is not None:
@@ -262,11 +369,30 @@ def _records(raw: RawSheet, sheet: Sheet, header: int, table: Table) -> Iterator
                 typed, problem = coerce(col, value)
             values[col.name] = typed
             if problem:
-                yield _problem(sheet, col, r, c, value, problem, raw.name)
+                found.append(_problem(sheet, col, r, c, value, problem, raw.name))
             elif typed is None and col.required and (r, c) not in formulas:
-                yield finding("required-empty", f"'{col.name}' is required: {col.help}",
-                              raw.name, r + 1, c, column=col.name)
+                if (r, c) in covered:
+                    hidden += 1  # the merge is the finding; still a sign of a note row
+                else:
+                    found.append(finding("required-empty", f"'{col.name}' is required: "
+                                         f"{col.help}", raw.name, r + 1, c, column=col.name))
+        if len(found) + hidden >= 2:
+            instead = not_a_data_row(raw.name, r, [(col, c, v) for (col, c, _, _), v
+                                                   in zip(columns, picked, strict=True)],
+                                     formulas, sheet)
+            if instead is not None:
+                skipped.add(r)
+                yield instead
+                continue
+        yield from found
         table.records.append(Record(row=r + 1, values=values, declared=declared, sheet=sheet.name))
+
+
+def _too_long(name: str, col: Column, r: int, c: int, value: str, limit: int) -> Finding:
+    return finding("cell-too-long", f"'{col.name}' holds {len(value):,} characters; a cell of "
+                   f"this column may hold at most {limit:,}. Shorten it, and put the detail "
+                   "in an evidence document listed on the Evidence sheet.", name, r + 1, c,
+                   value=value[:60], column=col.name)
 
 
 def _cell_findings(

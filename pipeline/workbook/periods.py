@@ -74,7 +74,7 @@ def parse_period(value: object) -> Period | None:
     if isinstance(value, dt.datetime):
         value = value.date()
     if isinstance(value, dt.date):
-        return month(value.year, value.month)
+        return month(value.year, value.month) if 1900 <= value.year <= 2999 else None
     if isinstance(value, bool):
         return None
     if isinstance(value, int | float):

@@ -15,6 +15,7 @@ import posixpath
 import re
 import warnings
 import zipfile
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,8 +26,15 @@ import python_calamine
 from defusedxml import ElementTree
 
 from .filecheck import WorkbookFileError, check_workbook_file
+from .limits import (
+    MAX_ROWS,
+    TextBudget,
+    check_sheet_count,
+    check_sheet_xml,
+    shared_string_lengths,
+)
 
-MAX_ROWS = 100_000  # rows in use on one sheet; far above any real review register
+__all__ = ["MAX_ROWS", "RawSheet", "RawWorkbook", "read_workbook"]
 
 _NS_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 _NS_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -46,6 +54,7 @@ class RawSheet:
     rows: list[list[Any]]
     merged: list[tuple[int, int, int, int]] = field(default_factory=list)
     formulas_without_value: set[tuple[int, int]] = field(default_factory=set)
+    visibility: str = "visible"  # or "hidden", "very hidden" (only VBA can show it)
 
 
 @dataclass
@@ -59,6 +68,7 @@ def read_workbook(path: Path) -> RawWorkbook:
     """Read every sheet of ``path``; raise :class:`WorkbookFileError` if it cannot be read."""
     check_workbook_file(path)
     data = path.read_bytes()
+    checked, formulas = _scan_sheets(path)  # refuses what the reader could not survive
     try:
         with _quiet_stderr():
             book = python_calamine.CalamineWorkbook.from_path(str(path))
@@ -70,12 +80,25 @@ def read_workbook(path: Path) -> RawWorkbook:
             "save it again as .xlsx, and run again."
         ) from None
     try:
-        formulas = _formulas_without_value(path)
+        visibility = {m.name: _VISIBILITY.get(str(m.visible).rsplit(".", 1)[-1], "visible")
+                      for m in book.sheets_metadata}
+        for name in book.sheet_names:
+            if name not in checked:
+                raise WorkbookFileError(
+                    f"{path}: sheet '{name}' cannot be checked before reading (its part of the "
+                    "file is missing or misnamed); open the workbook in Excel, save it again as "
+                    ".xlsx, and run again."
+                )
         sheets = {name: _read_sheet(path, book, name, formulas.get(name, set()))
                   for name in book.sheet_names}
+        for name, sheet in sheets.items():
+            sheet.visibility = visibility.get(name, "visible")
     finally:
         book.close()
     return RawWorkbook(path=path, sha256=hashlib.sha256(data).hexdigest(), sheets=sheets)
+
+
+_VISIBILITY = {"Visible": "visible", "Hidden": "hidden", "VeryHidden": "very hidden"}
 
 
 def _short(exc: BaseException) -> str:
@@ -158,30 +181,65 @@ def _sheet_parts(zf: zipfile.ZipFile) -> dict[str, str]:
         target = targets.get(sheet.get(f"{{{_NS_REL}}}id"), "")
         if not target:
             continue
-        member = target.lstrip("/") if target.startswith("/") else posixpath.normpath(
-            posixpath.join("xl", target)
-        )
-        parts[sheet.get("name", "")] = member
+        parts[sheet.get("name", "")] = _member(target)
     return parts
 
 
-def _formulas_without_value(path: Path) -> dict[str, set[tuple[int, int]]]:
-    """Per sheet, the cells that hold a formula but no saved (cached) result."""
+def _scan_sheets(path: Path) -> tuple[set[str], dict[str, set[tuple[int, int]]]]:
+    """Check every sheet's XML against the limits (raising :class:`WorkbookFileError`); return
+    the sheets checked and, per sheet, the cells holding a formula without a saved result."""
+    checked: set[str] = set()
     found: dict[str, set[tuple[int, int]]] = {}
     try:
         with zipfile.ZipFile(path) as zf:
-            for name, member in _sheet_parts(zf).items():
+            try:
+                parts = _sheet_parts(zf)
+            except (ElementTree.ParseError, KeyError, ValueError):
+                raise
+            except Exception:  # defusedxml refuses entity tricks
+                raise WorkbookFileError(
+                    f"{path}: the list of sheets (xl/workbook.xml) cannot be read safely; open "
+                    "the workbook in Excel, save it again as .xlsx, and run again."
+                ) from None
+            check_sheet_count(path, len(parts))
+            budget = _shared_strings(zf)
+            for name, member in parts.items():
                 try:
                     xml = zf.read(member)
                 except KeyError:
                     continue
+                except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
+                    raise WorkbookFileError(
+                        f"{path}: sheet '{name}' cannot be read (its data is damaged: "
+                        f"{_short(exc)}); open the workbook in Excel, save it again as .xlsx, "
+                        "and run again."
+                    ) from None
+                check_sheet_xml(path, name, xml, budget)
+                checked.add(name)
                 if (b"<f" in xml or b":f" in xml) and _FORMULA.search(xml):
                     found[name] = _scan_formulas(xml)
-    except (zipfile.BadZipFile, ElementTree.ParseError, KeyError, OSError):
-        return {}
-    except Exception:  # defusedxml refuses entity tricks; calamine has read the values anyway
-        return {}
-    return found
+    except (zipfile.BadZipFile, ElementTree.ParseError, KeyError, OSError, ValueError):
+        return checked, found  # calamine reports a damaged file in its own words
+    return checked, found
+
+
+def _shared_strings(zf: zipfile.ZipFile) -> TextBudget:
+    member = "xl/sharedStrings.xml"
+    rels_name = "xl/_rels/workbook.xml.rels"
+    if rels_name in zf.namelist():
+        rels = ElementTree.fromstring(zf.read(rels_name))
+        for rel in rels.iter(f"{{{_NS_PKG}}}Relationship"):
+            if rel.get("Type", "").endswith("/sharedStrings"):
+                member = _member(rel.get("Target", ""))
+    try:
+        return shared_string_lengths(zf.read(member))
+    except KeyError:
+        return TextBudget()
+
+
+def _member(target: str) -> str:
+    return target.lstrip("/") if target.startswith("/") else posixpath.normpath(
+        posixpath.join("xl", target))
 
 
 def _scan_formulas(xml: bytes) -> set[tuple[int, int]]:

@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator
 from .findings import Finding, finding
 from .model import Record, Table, WorkbookData
 from .periods import Period
+from .plausibility import PLAUSIBILITY_RULES
 from .signals import (
     action_escalate,
     action_overdue_days,
@@ -264,4 +265,5 @@ ALL_RULES: tuple[Callable[[WorkbookData], Iterator[Finding]], ...] = (
     decisions,
     consistency,
     attention,
+    *PLAUSIBILITY_RULES,
 )

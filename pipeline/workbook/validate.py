@@ -25,6 +25,14 @@ class Validation:
     data: WorkbookData
 
 
+def sort_findings(findings: list[Finding], contract: Contract) -> list[Finding]:
+    """Workbook fixes before management matters; errors first; then by sheet, row and cell."""
+    order = {s.name: i for i, s in enumerate(contract.sheets)}
+    return sorted(findings, key=lambda f: (f.category != "fix-workbook", f.severity != "error",
+                                           order.get(f.sheet, len(order)), f.row or 0, f.cell,
+                                           f.code))
+
+
 def read_data(path: Path, contract: Contract | None = None) -> WorkbookData:
     """The typed content of a workbook, without running the rules (e.g. a previous review)."""
     data, _ = parse_workbook(read_workbook(path), contract or load_contract())
@@ -49,9 +57,3 @@ def validate_workbook(
         findings = for_stage(findings, final_findings(data))
     report = Report(path=str(path), findings=sort_findings(findings, contract))
     return Validation(report=report, data=data)
-
-
-def sort_findings(findings: list[Finding], contract: Contract) -> list[Finding]:
-    """Sheet by sheet in contract order, then row by row."""
-    order = {s.name: i for i, s in enumerate(contract.sheets)}
-    return sorted(findings, key=lambda f: (order.get(f.sheet, len(order)), f.row or 0, f.cell, f.code))
