@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import json
 import logging
 import os
 import sys
@@ -20,10 +19,11 @@ from .analysis import analyse as run_analysis
 from .bundle.options import BundleOptions, parse_size
 from .bundle.verify import verify_bundle
 from .commands.build import build as run_build
-from .commands.bundle import bundle_command
+from .commands.bundle import bundle_command, bundle_findings
 from .commands.gate import Refused as BuildRefused
 from .commands.gate import check_workbook
 from .commands.options import BuildOptions
+from .commands.output import dumps, envelope, error_finding, text_findings
 from .console import console, print_analysis, print_report
 from .documents.check import check_templates, ignored_files, template_files, template_plan
 from .errors import UserError
@@ -47,6 +47,11 @@ def user_errors(func: F) -> F:
         try:
             return func(*args, **kwargs)
         except UserError as exc:
+            if kwargs.get("as_json"):  # machine output stays machine output, on stdout
+                report = getattr(exc, "report", None)
+                findings = report.findings if report is not None else [error_finding(exc)]
+                click.echo(dumps(envelope(func.__name__.removesuffix("_command").replace("_", "-"),
+                                          findings, ok=False, error=str(exc))))
             click.echo(f"error: {exc}", err=True)
             sys.exit(exc.exit_code)
         except KeyboardInterrupt:
@@ -63,6 +68,22 @@ def user_errors(func: F) -> F:
             sys.exit(INTERNAL_ERROR)
 
     return wrapper  # type: ignore[return-value]
+
+
+def _print_findings(findings: list[Any], out: Any) -> None:
+    """Warnings a successful command still has to tell (the validator's and the bundle's)."""
+    if findings:
+        from .workbook.findings import Report
+
+        print_report(Report("", list(findings)), out)
+
+
+def _parent_exists(path: Path, option: str) -> None:
+    """An output path whose folder does not exist is a typo, not a request to create folders."""
+    parent = path.resolve().parent
+    if not parent.is_dir():
+        raise UserError(f"{option} {path}: the folder {parent} does not exist; check the path or "
+                        "create the folder first.")
 
 
 PathArg = click.Path(path_type=Path)
@@ -141,6 +162,7 @@ def validate(workbook: Path, evidence: Path | None, as_json: bool,
     else:
         print_report(report, console())
     if annotate_to is not None:
+        _parent_exists(annotate_to, "--annotate")
         marked = annotate(workbook, report, annotate_to)
         click.echo(f"annotated copy: {annotate_to} ({marked} cell(s) marked)", err=as_json)
     sys.exit(0 if report.ok else 1)
@@ -148,9 +170,16 @@ def validate(workbook: Path, evidence: Path | None, as_json: bool,
 
 @main.command()
 @click.argument("folder", type=DirArg)
+@click.option("--force", is_flag=True, help="Replace the example files if FOLDER already holds them.")
 @user_errors
-def example(folder: Path) -> None:
+def example(folder: Path, force: bool) -> None:
     """Write the fictional example review (workbooks and evidence) into FOLDER."""
+    _parent_exists(folder, "FOLDER")
+    existing = [p for p in (folder / "review.xlsx", folder / "review-final.xlsx", folder / "evidence")
+                if p.exists()]
+    if existing and not force:
+        raise UserError(f"{existing[0]}: already exists; choose an empty folder or add --force "
+                        "to replace the example files.")
     for path in write_example(folder):
         click.echo(f"wrote {path}")
 
@@ -167,7 +196,10 @@ def analyse_command(workbook: Path, as_json: bool, charts_dir: Path | None,
     reported, not analysed (exit 1)."""
     result = check_workbook(workbook, previous=previous)
     if not result.report.ok:
-        print_report(result.report, console(stderr=as_json))
+        if as_json:
+            click.echo(result.report.to_json())
+        else:
+            print_report(result.report, console())
         click.echo(f"error: {workbook}: fix the errors above, then run analyse again.", err=True)
         sys.exit(1)
     analysis = run_analysis(result.data, changes=result.changes)
@@ -177,7 +209,9 @@ def analyse_command(workbook: Path, as_json: bool, charts_dir: Path | None,
         written = write_charts(analysis.charts(), charts_dir)
         click.echo(f"wrote {len(written)} chart(s) to {charts_dir}", err=as_json)
     if as_json:
-        click.echo(json.dumps(analysis.to_dict(), indent=2, ensure_ascii=False))
+        click.echo(dumps({"schema_version": 1, "command": "analyse", "ok": True,
+                          "findings": [f.to_dict() for f in result.report.findings],
+                          **analysis.to_dict()}))
     else:
         print_analysis(analysis, console())
 
@@ -195,15 +229,18 @@ def analyse_command(workbook: Path, as_json: bool, charts_dir: Path | None,
               help="The previous review's workbook: check nothing vanished; the pre-read shows changes.")
 @click.option("--allow-incomplete", is_flag=True,
               help="Make the evidence bundle even when evidence is unusable (marked INCOMPLETE).")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print what was written and every finding as JSON (progress stays on stderr).")
 @evidence_options
 @user_errors
 def build_command(workbook: Path, evidence: Path, out: Path, stage: str, templates: Path | None,
                   minutes: int, previous: Path | None, allow_incomplete: bool,
                   attach_as_is: tuple[str, ...], ocr: bool, max_file_size: str,
-                  max_bundle_size: str) -> None:
+                  max_bundle_size: str, as_json: bool) -> None:
     """Validate, analyse and write the review's Word documents and PDFs to OUT/<Review ID>/."""
     if not evidence.is_dir():
         raise UserError(f"{evidence}: the evidence folder does not exist.")
+    _parent_exists(out, "--out")
     bundle = _bundle_options(attach_as_is, ocr, max_file_size, max_bundle_size)
     err = console(stderr=True)
 
@@ -218,24 +255,40 @@ def build_command(workbook: Path, evidence: Path, out: Path, stage: str, templat
         else:
             result = run_build(options(lambda step: click.echo(f"[build] {step}", err=True)))
     except BuildRefused as refused:
-        print_report(refused.report, err)
+        if not as_json:
+            print_report(refused.report, err)
         raise
+    findings = result.findings()
+    if as_json:
+        click.echo(dumps(envelope("build", findings, folder=str(result.folder), stage=stage,
+                                  files=[str(p) for p in result.files])))
+        return
+    _print_findings(findings, err)
     for path in result.files:
-        if path.suffix in (".docx", ".pdf"):
-            click.echo(f"wrote {path}")
-    click.echo(f"{stage} pack for {result.folder.name} is in {result.folder}")
+        click.echo(f"wrote {path}")
+    errors = sum(f.severity == "error" for f in findings)
+    click.echo(f"{stage} pack for {result.folder.name} is in {result.folder}: "
+               f"{len(result.files)} file(s); {errors} error(s), {len(findings) - errors} warning(s)")
 
 
 @main.command("check-templates")
 @click.argument("folder", type=DirArg, required=False)
+@click.option("--json", "as_json", is_flag=True, help="Print the findings as JSON.")
 @user_errors
-def check_templates_command(folder: Path | None) -> None:
+def check_templates_command(folder: Path | None, as_json: bool) -> None:
     """Check the Word templates in FOLDER (default: doc_templates/) for broken tags and unknown
     variables. Exit 1 when any problem is found."""
     files = template_files(folder)
-    for line in [*template_plan(folder), *ignored_files(folder)]:
-        click.echo(line)
+    plan, ignored = template_plan(folder), ignored_files(folder)
     problems = check_templates(folder)
+    if as_json:
+        findings = [*text_findings("template-ignored", ignored),
+                    *text_findings("template-problem", problems)]
+        click.echo(dumps(envelope("check-templates", findings, templates=[str(p) for p in files],
+                                  plan=plan)))
+        sys.exit(1 if problems else 0)
+    for line in [*plan, *ignored]:
+        click.echo(line)
     for line in problems:
         click.echo(line)
     if problems:
@@ -298,23 +351,34 @@ def _sign_password(sign: Path | None) -> str:
               help="Build even when evidence is unusable: placeholder pages, marked INCOMPLETE.")
 @click.option("--sign", type=click.Path(path_type=Path, dir_okay=False),
               help="Sign the bundle with this PKCS#12 key (password: ISMS_REVIEW_SIGN_PASSWORD).")
+@click.option("--json", "as_json", is_flag=True, help="Print the result and every finding as JSON.")
 @evidence_options
 @user_errors
 def bundle_cmd(workbook: Path, evidence: Path, out: Path, documents: Path | None,
                allow_incomplete: bool, sign: Path | None, attach_as_is: tuple[str, ...], ocr: bool,
-               max_file_size: str, max_bundle_size: str) -> None:
+               max_file_size: str, max_bundle_size: str, as_json: bool) -> None:
     """One indexed, stamped PDF of the review's documents and evidence for the auditor."""
     if not evidence.is_dir():
         raise UserError(f"{evidence}: the evidence folder does not exist.")
+    _parent_exists(out, "--out")
     options = _bundle_options(attach_as_is, ocr, max_file_size, max_bundle_size)
     try:
         result = bundle_command(workbook, evidence, out, documents, allow_incomplete, sign,
                                 _sign_password(sign), options)
     except BuildRefused as refused:
-        print_report(refused.report, console(stderr=True))
+        if not as_json:
+            print_report(refused.report, console(stderr=True))
         raise
-    state = "COMPLETE" if result.complete else "INCOMPLETE"
-    click.echo(f"wrote {result.path} ({result.pages} pages, {state}) and {result.manifest_path}")
+    findings = bundle_findings(result)
+    if as_json:
+        click.echo(dumps(envelope("bundle", findings, bundle=str(result.path),
+                                  manifest=str(result.manifest_path), pages=result.pages,
+                                  every_evidence_file_included=result.complete,
+                                  sha256=result.sha256)))
+        return
+    state = ("every listed evidence file included" if result.complete
+             else f"INCOMPLETE: {len(result.problems)} evidence file(s) replaced by placeholders")
+    click.echo(f"wrote {result.path} ({result.pages} pages; {state}) and {result.manifest_path}")
     for line in result.problems:
         click.echo(f"missing: {line}", err=True)
     for line in result.warnings:

@@ -17,17 +17,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..analysis import Analysis, analyse
+from ..bundle.assemble import BundleResult
 from ..bundle.sources import office_inputs, stage_office
 from ..documents.context import build_context
 from ..documents.pdfnorm import normalise_pdf
 from ..documents.render import render_documents, resolve_template
 from ..files import atomic_write_bytes, safe_name, source_date
 from ..office import ConversionError, ConversionFailure, convert_batch
-from ..workbook.findings import Report
+from ..workbook.findings import Finding, Report
 from ..workbook.model import WorkbookData
 from ..workbook.validate import Stage
 from ..workdays import HolidayCalendar, calendar_from_fields, pre_read_due
-from .bundle import bundle_review, find_documents
+from .bundle import bundle_findings, bundle_review, find_documents
 from .gate import gate
 from .options import BuildOptions
 
@@ -46,6 +47,14 @@ class BuildResult:
     files: list[Path] = field(default_factory=list)
     report: Report | None = None
     analysis: Analysis | None = None
+    bundle: BundleResult | None = None
+
+    def findings(self) -> list[Finding]:
+        """Everything the build has to tell: the validator's warnings, then the bundle's."""
+        out = list(self.report.findings) if self.report else []
+        if self.bundle is not None:
+            out += bundle_findings(self.bundle)
+        return out
 
 
 def holiday_calendar(data: WorkbookData, override: HolidayCalendar | None = None) -> HolidayCalendar:
@@ -73,6 +82,7 @@ def build(options: BuildOptions) -> BuildResult:
     review_id = safe_name(data.review.review_id or "review")
     target = o.out / review_id
     o.out.mkdir(parents=True, exist_ok=True)
+    bundled = None
     staging = Path(tempfile.mkdtemp(prefix=f".{review_id}.", suffix=".partial", dir=o.out))
     try:
         jobs = [(resolve_template(name, o.templates), staging / f"{review_id}-{suffix}.docx", title)
@@ -93,7 +103,7 @@ def build(options: BuildOptions) -> BuildResult:
                          **find_documents(staging, review_id)}  # this build's files win
             if "minutes" in documents:
                 documents.pop("minutes-form", None)
-            bundle_review(data, o.workbook, o.evidence, staging / name, documents,
+            bundled = bundle_review(data, o.workbook, o.evidence, staging / name, documents,
                           allow_incomplete=o.allow_incomplete, when=when,
                           options=dataclasses.replace(o.bundle, converted=converted),
                           title="Management review evidence bundle" if o.stage == "final"
@@ -107,7 +117,8 @@ def build(options: BuildOptions) -> BuildResult:
         files = _publish(staging, target)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    return BuildResult(folder=target, files=files, report=checked.report, analysis=analysis)
+    return BuildResult(folder=target, files=files, report=checked.report, analysis=analysis,
+                       bundle=bundled)
 
 
 def _convert(staging: Path, documents: list[Path],

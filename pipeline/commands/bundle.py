@@ -3,6 +3,7 @@ documents (PDFs) and the evidence into one indexed, stamped PDF."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import json
@@ -12,9 +13,11 @@ from ..bundle.assemble import BundleResult, make_bundle
 from ..bundle.options import BundleOptions
 from ..bundle.sign import sign_pdf
 from ..files import atomic_write_bytes, safe_name, source_date
+from ..workbook.findings import Finding
 from ..workbook.inputs import RESULTS_REF, input_specs
 from ..workbook.model import WorkbookData
 from .gate import Refused, check_workbook
+from .output import text_findings
 
 SUFFIXES = {"agenda": "agenda", "pre-read": "pre-read", "minutes": "minutes",
             "minutes-form": "minutes-form"}
@@ -72,3 +75,11 @@ def bundle_command(workbook: Path, evidence: Path, out: Path, documents: Path | 
     return bundle_review(data, workbook, evidence, target, find_documents(documents, review_id),
                          allow_incomplete=allow_incomplete, sign=sign, password=password,
                          options=options)
+
+
+def bundle_findings(result: BundleResult) -> list[Finding]:
+    """The bundle's problems (files put in as placeholders: the bundle is INCOMPLETE) and its
+    warnings (files included with something to check) as findings."""
+    missing = [dataclasses.replace(f, severity="warning")
+               for f in text_findings("evidence-unusable", result.problems)]
+    return missing + text_findings("evidence-check", result.warnings)

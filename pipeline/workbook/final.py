@@ -31,9 +31,16 @@ def _findings(data: WorkbookData) -> Iterator[Finding]:
 
 
 def final_findings(data: WorkbookData) -> list[Finding]:
-    """Why final minutes cannot be issued. These codes are warnings before the meeting and
-    errors for the final stage."""
-    return [dataclasses.replace(f, severity="error") for f in _findings(data)]
+    """Why final minutes cannot be issued (these codes are warnings before the meeting and
+    errors for the final stage), and a warning when they would record no decision at all."""
+    out = [dataclasses.replace(f, severity="error") for f in _findings(data)]
+    decisions = data.tables["Decisions"]
+    if not any(not is_not_a_decision(str(r["Decision"] or "")) for r in decisions.records):
+        out.append(finding("no-decisions", "The final minutes would record no decision: a "
+                           "review that decides nothing draws an audit finding (9.3.3). Record "
+                           "the decisions taken, or why none was needed, on the Decisions sheet.",
+                           decisions.actual_name or "Decisions", decisions.header_row or None))
+    return out
 
 
 def for_stage(findings: list[Finding], final: list[Finding]) -> list[Finding]:

@@ -58,6 +58,15 @@ CODES: dict[str, tuple[Severity, str]] = {
     "risk-removed": ("warning", "A risk on the previous register is gone without a record."),
     "metric-changed": ("warning", "A metric's definition or target changed since the previous review."),
     "control-characters": ("warning", "A cell holds invisible control characters; they are removed."),
+    "conversion-failed": ("error", "LibreOffice could not convert a document to PDF."),
+    "template-problem": ("error", "A Word template cannot be rendered (broken tag, unknown variable)."),
+    "template-ignored": ("warning", "A file in the template folder that build will not use."),
+    "schedule-invalid": ("error", "The schedule file has a problem."),
+    "command-failed": ("error", "The command could not run (a file or the environment is at fault)."),
+    "evidence-unusable": ("error", "An evidence file cannot be put into the bundle."),
+    "evidence-check": ("warning", "An evidence file is in the bundle, with something to check "
+                       "(content removed, no text layer, outside references)."),
+    "no-decisions": ("warning", "The final minutes record no decision at all."),
     "evidence-missing": ("error", "An evidence file is not in the evidence folder."),
     "evidence-absolute": ("error", "An evidence path is absolute; it must be relative."),
     "evidence-outside": ("error", "An evidence path leads outside the evidence folder."),
@@ -201,6 +210,8 @@ class Report:
 
     def to_dict(self) -> dict[str, Any]:
         return {
+            "schema_version": 1,
+            "command": "validate",
             "workbook": self.path,
             "ok": self.ok,
             "errors": len(self.errors),
