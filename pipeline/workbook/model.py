@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -14,9 +15,8 @@ class UndeclaredColumn(KeyError):
     """Code asked a row for a column its sheet does not declare: a bug, never user data."""
 
 
-def _check(column: str, declared: frozenset[str], where: str) -> None:
-    if column not in declared:
-        raise UndeclaredColumn(f"{where} declares no column {column!r} (see contract.toml)")
+def _undeclared(column: str, sheet: str) -> UndeclaredColumn:
+    return UndeclaredColumn(f"the sheet {sheet!r} declares no column {column!r} (see contract.toml)")
 
 
 @dataclass
@@ -33,7 +33,8 @@ class Record:
     sheet: str = ""
 
     def __getitem__(self, column: str) -> Any:
-        _check(column, self.declared, f"the sheet {self.sheet!r}")
+        if column not in self.declared:  # checked inline: this is the hottest call of a run
+            raise _undeclared(column, self.sheet)
         return self.values.get(column)
 
     def get(self, column: str, default: Any = None) -> Any:
@@ -51,7 +52,8 @@ class Review:
         self.declared = frozenset(c.name for c in sheet.columns)
 
     def __getitem__(self, name: str) -> Any:
-        _check(name, self.declared, f"the sheet {self.sheet.name!r}")
+        if name not in self.declared:
+            raise _undeclared(name, self.sheet.name)
         return self.fields.get(name)
 
     def get(self, name: str, default: Any = None) -> Any:
@@ -122,10 +124,11 @@ class Table:
     actual_name: str = ""  # the sheet name as found in the workbook
 
     def column_index(self, name: str) -> int | None:
-        _check(name, self.declared, f"the sheet {self.sheet.name!r}")
+        if name not in self.declared:
+            raise _undeclared(name, self.sheet.name)
         return self.columns.get(name)
 
-    @property
+    @cached_property
     def declared(self) -> frozenset[str]:
         return frozenset(c.name for c in self.sheet.columns)
 

@@ -333,19 +333,35 @@ def _records(
          text_limit(sheet.column(n).type))
         for n, i in table.columns.items()
     ]
+    # per column, looked up once: name, plain-text type, required (this loop runs per cell)
+    plan = [(col, c, memo, limit, col.name, col.type in _TEXT_TYPES, col.required)
+            for col, c, memo, limit in columns]
+    positions = [c for _, c, _, _ in columns]
     formulas = raw.formulas_without_value
-    for r in range(header + 1, len(raw.rows)):
-        cells = raw.rows[r]
+    rows = raw.rows
+    for r in range(header + 1, len(rows)):
+        cells = rows[r]
         width = len(cells)
-        picked: list[Any] = [cells[c] if c < width else None for _, c, _, _ in columns]
+        picked: list[Any] = [cells[c] if c < width else None for c in positions]
         if all(v is None or v == "" or (v.__class__ is str and not v.strip()) for v in picked) and (
-            not formulas or not any((r, c) in formulas for _, c, _, _ in columns)
+            not formulas or not any((r, c) in formulas for c in positions)
         ):
             continue  # blank rows inside a table are skipped
         found: list[Finding] = []
         hidden = 0
         values: dict[str, Any] = {}
-        for (col, c, memo, limit), value in zip(columns, picked, strict=True):
+        for (col, c, memo, limit, name, text_type, required), value in zip(plan, picked, strict=True):
+            if value is None or value == "":
+                values[name] = None
+                if required and (r, c) not in formulas:
+                    if (r, c) in covered:
+                        hidden += 1  # the merge is the finding; still a sign of a note row
+                    else:
+                        found.append(finding("required-empty", f"'{name}' is required: "
+                                             f"{col.help}", raw.name, r + 1, c, column=name))
+                elif formulas and (r, c) in formulas:
+                    found.extend(_cell_findings(raw, sheet, col, r, c, value, raw.name))
+                continue
             is_str = value.__class__ is str
             if is_str and len(value) > limit:
                 found.append(_too_long(raw.name, col, r, c, value, limit))
@@ -353,9 +369,7 @@ def _records(
             plain = is_str and value.isprintable()
             if (is_str and not plain) or (formulas and (r, c) in formulas):
                 found.extend(_cell_findings(raw, sheet, col, r, c, value, raw.name))
-            if value is None or value == "":
-                typed, problem = None, None
-            elif memo is not None:
+            if memo is not None:
                 key = value if is_str else (value.__class__, value)
                 hit = memo.get(key)
                 if hit is None:
@@ -363,19 +377,19 @@ def _records(
                     if len(memo) < _MEMO_LIMIT:
                         memo[key] = hit
                 typed, problem = hit
-            elif plain and col.type in _TEXT_TYPES:
+            elif plain and text_type:
                 typed, problem = value.strip() or None, None
             else:
                 typed, problem = coerce(col, value)
-            values[col.name] = typed
+            values[name] = typed
             if problem:
                 found.append(_problem(sheet, col, r, c, value, problem, raw.name))
-            elif typed is None and col.required and (r, c) not in formulas:
+            elif typed is None and required and (r, c) not in formulas:
                 if (r, c) in covered:
-                    hidden += 1  # the merge is the finding; still a sign of a note row
+                    hidden += 1
                 else:
-                    found.append(finding("required-empty", f"'{col.name}' is required: "
-                                         f"{col.help}", raw.name, r + 1, c, column=col.name))
+                    found.append(finding("required-empty", f"'{name}' is required: "
+                                         f"{col.help}", raw.name, r + 1, c, column=name))
         if len(found) + hidden >= 2:
             instead = not_a_data_row(raw.name, r, [(col, c, v) for (col, c, _, _), v
                                                    in zip(columns, picked, strict=True)],
