@@ -6,16 +6,18 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from openpyxl import load_workbook
 from openpyxl.workbook.workbook import Workbook
 
 from pipeline.workbook.contract import load_contract
-from pipeline.workbook.model import Record, Table, WorkbookData
+from pipeline.workbook.model import Record, Review, Table, WorkbookData
 from pipeline.workbook.plausibility import metric_scale
 
-from .conftest import findings, the_finding, validate_json
+from .conftest import GOOD, findings, the_finding, validate_json
 
 Mutate = Callable[..., Path]
 M02_ROWS = range(11, 17)  # M-02 "critical vulnerabilities remediated", %, target 95, values 78-91
@@ -95,8 +97,10 @@ def test_a_value_divided_by_100_is_always_caught_and_only_then(
                   columns={"Metric ID": 0, "Unit": 2, "Target": 4, "Period": 5, "Value": 6})
     for i, v in enumerate([*history, stored]):
         table.records.append(Record(row=5 + i, values={"Metric ID": "M-01", "Unit": "%",
-                                                       "Target": 95.0, "Value": v}))
-    data = WorkbookData(path=Path("x.xlsx"), sha256="", contract=load_contract(), review={},
+                                                       "Target": 95.0, "Value": v},
+                                    declared=table.declared, sheet="d2 Metrics"))
+    review = Review({}, load_contract().sheet("Review"))
+    data = WorkbookData(path=Path("x.xlsx"), sha256="", contract=load_contract(), review=review,
                         review_rows={}, tables={"d2 Metrics": table})
     found = list(metric_scale(data))
     assert [f.cell for f in found] == ([f"'d2 Metrics'!G{5 + len(history)}"] if typed_as_percent else [])
@@ -129,10 +133,12 @@ def test_a_date_decades_from_the_period_is_named(mutate: Mutate) -> None:
 
 def test_a_next_review_decades_away_is_named(mutate: Mutate) -> None:
     def fn(wb: Workbook) -> None:
-        wb["Review"]["B20"] = dt.datetime(2207, 6, 10)
+        ws = wb["Review"]
+        ws[f"B{_review_row(wb, 'Next review date')}"] = dt.datetime(2207, 6, 10)
 
     code, report = validate_json(mutate(fn))
-    the_finding(report, "date-far-from-period", "Review!B20")
+    the_finding(report, "date-far-from-period",
+                f"Review!B{_review_row(load_workbook(GOOD), 'Next review date')}")
     assert code == 0
 
 
@@ -150,3 +156,8 @@ def test_a_metric_with_one_period_has_no_trend(mutate: Mutate) -> None:
     hit = the_finding(report, "single-period", "'d2 Metrics'!F52")
     assert "M-09" in hit["message"] and "no trend" in hit["message"]
     assert len(findings(report, "single-period")) == 1
+
+
+def _review_row(wb: Any, field: str) -> int:
+    ws = wb["Review"]
+    return next(r for r in range(1, ws.max_row + 1) if ws.cell(row=r, column=1).value == field)
