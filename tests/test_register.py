@@ -254,8 +254,10 @@ def test_final_bundle_in_a_fresh_folder_fails_naming_what_is_missing(tmp_path: P
     manifest = json.loads((tmp_path / "out" / RID / f"{RID}-bundle-manifest.json").read_text("utf-8"))
     assert manifest["status"].startswith("INCOMPLETE")
     assert any("pre-read as circulated" in m for m in manifest["control"]["missing"])
+    cover_pages = next(p["pages"] for p in manifest["parts"] if p["key"] == "cover")
     with pdfplumber.open(tmp_path / "out" / RID / f"{RID}-bundle.pdf") as pdf:
-        cover = (pdf.pages[0].extract_text() or "").replace("\n", " ")
+        cover = " ".join(pdf.pages[n].extract_text() or "" for n in range(cover_pages))
+    cover = cover.replace("\n", " ")
     assert "Completeness: INCOMPLETE" in cover and "the agenda as circulated" in cover
 
 

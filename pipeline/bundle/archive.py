@@ -125,6 +125,17 @@ def associate(pdf: pikepdf.Pdf) -> None:
     data, the rest are sources of what it shows."""
     for name in list(pdf.attachments.keys()):
         pdfa.associate(pdf, name, "Data" if name == "manifest.json" else "Source")
+        _mime_subtype(pdf.attachments[name].obj)
+
+
+def _mime_subtype(spec: Any) -> None:
+    """PDF/A-3 wants each embedded file's /Subtype to be its MIME type as a name. A name
+    holding a literal "#2F" (an escaped "/" written twice) is not one: unescape it."""
+    for key in ("/F", "/UF"):
+        stream = spec.get("/EF", pikepdf.Dictionary()).get(key)
+        subtype = stream.get("/Subtype") if isinstance(stream, pikepdf.Stream) else None
+        if subtype is not None and "#2F" in str(subtype):
+            stream.Subtype = pikepdf.Name(str(subtype).replace("#2F", "/"))
 
 
 def manifest_fields(pdf: pikepdf.Pdf, control: Control, documents: dict[str, Path],

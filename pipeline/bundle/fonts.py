@@ -93,16 +93,19 @@ def program(path: Path) -> Program:
     if font["head"].unitsPerEm != 1000:
         scale_upem(font, 1000)
     buffer = io.BytesIO()
-    font.save(buffer)
-    head, hhea, post = font["head"], font["hhea"], font["post"]
-    os2 = font.get("OS/2", None)
-    data = buffer.getvalue()
-    base = re.sub(r"[^A-Za-z0-9-]", "", font["name"].getDebugName(6) or path.stem)
-    return Program(f"{_tag(data)}+{base}", data,
-                   {name: int(adv) for name, (adv, _) in font["hmtx"].metrics.items()},
-                   dict(font.getBestCmap()), (head.xMin, head.yMin, head.xMax, head.yMax),
-                   hhea.ascent, hhea.descent, int(getattr(os2, "sCapHeight", 0) or hhea.ascent),
-                   float(post.italicAngle), bool(post.isFixedPitch))
+    try:
+        font.save(buffer)
+        head, hhea, post = font["head"], font["hhea"], font["post"]
+        os2 = font.get("OS/2", None)
+        data = buffer.getvalue()
+        base = re.sub(r"[^A-Za-z0-9-]", "", font["name"].getDebugName(6) or path.stem)
+        return Program(f"{_tag(data)}+{base}", data,
+                       {name: int(adv) for name, (adv, _) in font["hmtx"].metrics.items()},
+                       dict(font.getBestCmap()), (head.xMin, head.yMin, head.xMax, head.yMax),
+                       hhea.ascent, hhea.descent, int(getattr(os2, "sCapHeight", 0) or hhea.ascent),
+                       float(post.italicAngle), bool(post.isFixedPitch))
+    finally:
+        font.close()  # a lazily read font keeps its file open until closed
 
 
 def _descriptor(pdf: pikepdf.Pdf, prog: Program, cache_: dict[str, Any]) -> Any:

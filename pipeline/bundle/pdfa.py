@@ -14,7 +14,9 @@ instead of shown as pages, saying why, so that everything shown still conforms.
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import io
+import warnings
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -77,6 +79,9 @@ def prepare(pdf: pikepdf.Pdf, flavour: str, when: dt.datetime) -> None:
     with pdf.open_metadata(set_pikepdf_as_editor=False, update_docinfo=False) as meta:
         for key in ("xmp:CreateDate", "xmp:ModifyDate", "xmp:MetadataDate"):
             meta[key] = stamp
+        for key in ("xmpMM:DocumentID", "xmpMM:InstanceID"):  # random in LibreOffice's PDF/A
+            if key in meta:
+                del meta[key]
     info = pdf.docinfo
     for key in ("/CreationDate", "/ModDate"):
         info[key] = pikepdf.String(pdf_date(when))
@@ -103,6 +108,9 @@ def validate(data: bytes | Any, flavour: str) -> Conformance:
     from pikepdf import pdfa
 
     source = io.BytesIO(data) if isinstance(data, bytes) else data
+    with warnings.catch_warnings():  # the validator records any warning raised while it parses
+        warnings.simplefilter("ignore")  # content as a violation: finalise stray objects first
+        gc.collect()
     with quiet():  # fontTools warns about the fonts' own timestamps
         report = pdfa.validate_written(source, flavour)
     located = [(_object_of(str(f.where)), _reason(f)) for f in report.findings]

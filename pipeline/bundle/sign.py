@@ -137,6 +137,7 @@ def _appearance_font(text: str, folder: Path) -> Path:
     scale_upem(font, 1000)
     target = folder / "signature-font.ttf"
     font.save(str(target))
+    font.close()
     return target
 
 

@@ -134,7 +134,7 @@ def _convert(staging: Path, documents: list[Path],
     work = staging / ".office"
     work.mkdir()
     staged = stage_office(office, work)
-    results = convert_batch([*documents, *staged], work, readable_root=staging)
+    results = convert_batch([*documents, *staged], work, readable_root=staging, pdfa=True)
     pdfs = []
     for doc in documents:
         result = results[doc]

@@ -95,14 +95,14 @@ def _circulated(issue: Issue, target: Path, places: tuple[Path, ...]) -> None:
     for document, label in CIRCULATED:
         entry = register.current("pre-read", document)
         if entry is None:
-            control.missing.append(f"the {label} as circulated: {register.path} records no issue of "
-                                   "it; build the pre-read stage into this output folder first")
+            control.missing.append(f"the {label} as circulated: the issue register ({register.path.name}) "
+                                   "records none; build the pre-read stage into this output folder first")
             continue
         path = find_issued(entry, [target, *places])
         if path is None:
             control.missing.append(f"the {label} v{entry.version} as circulated ({entry.file}, "
-                                   f"SHA-256 {entry.sha256[:16]}…) is not in {target}; put the "
-                                   "circulated copy back")
+                                   f"SHA-256 {entry.sha256[:16]}…) is not in the review folder; put "
+                                   "the circulated copy back")
             continue
         issue.circulated[document] = path
         control.documents[document] = MeetingDocument(document, path.name, entry.sha256,
