@@ -4,7 +4,8 @@ manifest — one PDF with nested bookmarks, index links, page labels and a stamp
 Merging uses pikepdf (qpdf): pages are copied without re-encoding. Each page gets one extra
 content stream (the page's own content is wrapped in q … Q by one shared stream first, so its
 graphics state cannot move the stamp) drawing a form XObject made once per bundle (the static
-text, in an embedded Unicode font) and "Page n of N" in Helvetica. The stamp is placed on the
+text, in an embedded Unicode font) and "Page n of N" in an embedded font (see
+:func:`.fonts.number_font`). The stamp is placed on the
 page *as displayed*: the visible box (CropBox within MediaBox, any origin) and /Rotate are
 taken into account.
 """
@@ -30,8 +31,10 @@ from ..errors import UserError
 from ..files import atomic_write_bytes
 from ..workbook.inputs import RESULTS_CLAUSE, RESULTS_REF, RESULTS_TITLE, input_specs
 from ..workbook.model import WorkbookData
-from . import margins, pages
+from . import archive, margins, pages, pdfa
 from .attach import Attacher, Attachment, sha256_file
+from .control import Control, default_control, signature_page
+from .control import cover_rows as control_rows
 from .isolation import PartFailed, blame
 from .names import safe_name, unique
 from .options import BundleOptions, human
@@ -52,9 +55,6 @@ DOCUMENTS = (("agenda", "Agenda"), ("pre-read", "Pre-read pack"), ("minutes", "M
              ("minutes-form", "Minutes form"))
 STAMP_SIZE = 7.0
 STAMP_MARGIN = 8.0
-# Helvetica advance widths (1/1000 em) for the characters of "· Page n of N"
-HELVETICA = {**{str(d): 556 for d in range(10)}, " ": 278, "P": 667, "a": 556, "g": 556,
-             "e": 556, "o": 556, "f": 278, "\xb7": 278}
 
 
 class BundleProblems(UserError):
@@ -94,6 +94,9 @@ class BundleResult:
     problems: list[str]
     sha256: str
     warnings: list[str] = field(default_factory=list)  # files included, with something to check
+    pdfa: str = ""  # the PDF/A level the written file was validated at ("none" if not)
+    pdfa_detail: str = ""
+    blocked: dict[str, list[str]] = field(default_factory=dict)  # parts that break PDF/A: why
 
 
 _EMPTY = pikepdf.new()
@@ -209,7 +212,7 @@ def _link_targets(pdf: pikepdf.Pdf, views: dict[tuple[int, int], Any] | None = N
 
 
 def _body(documents: dict[str, Path], sources: list[Source], canvas: pages.Canvas,
-          groups: Groups) -> list[Part]:
+          groups: Groups, blocked: dict[str, list[str]] | None = None) -> list[Part]:
     """Meeting documents, then evidence by input in clause order (separator pages, placeholders
     and image pages drawn on ``canvas``; their PDFs filled in by :func:`_cut`)."""
     parts: list[Part] = []
@@ -217,6 +220,11 @@ def _body(documents: dict[str, Path], sources: list[Source], canvas: pages.Canva
         path = documents.get(name)
         if path is not None and path.is_file():
             pdf = pikepdf.open(path, access_mode=pikepdf.AccessMode.stream)
+            reason = archive.document_obstacle(pdf, (blocked or {}).get(f"doc:{name}"))
+            if reason:  # its pages would break PDF/A: attached (as every document is) instead
+                parts.append(Part(f"doc:{name}", title, _EMPTY, "documents", drawn=canvas.separator(
+                    f"{title}: {path.name}", f"The {title.lower()} is {reason}.", [])))
+                continue
             part = Part(f"doc:{name}", title, pdf, "documents", banded=True)
             part.outline = _read_outline(pdf, part.views)
             parts.append(part)
@@ -232,6 +240,8 @@ def _body(documents: dict[str, Path], sources: list[Source], canvas: pages.Canva
         parts.append(Part(f"sep:{ref}", f"{clause} {title}", _EMPTY, "evidence",
                           drawn=sep))
         for source in own:
+            # PDF/A: embed core fonts, or attach the file instead when it cannot conform
+            archive.conform_source(source, (blocked or {}).get(f"ev:{source.id}"))
             part = Part(f"ev:{source.id}", f"{source.id} {source.title}", _EMPTY, f"sep:{ref}", source)
             if source.problem:
                 part.drawn = canvas.placeholder(f"{', '.join(source.ids)} {source.title}", source.problem)
@@ -239,7 +249,8 @@ def _body(documents: dict[str, Path], sources: list[Source], canvas: pages.Canva
                 part.drawn = canvas.separator(
                     f"{source.id} {source.title}",
                     f"The file '{source.rel}' is embedded in this PDF as the attachment "
-                    f"'{source.attachment_name}' (open the attachments panel of your PDF reader).",
+                    f"'{source.attachment_name}' (open the attachments panel of your PDF reader)."
+                    + "".join(f" It is {n}." for n in source.notes if n.startswith("attached")),
                     [f"SHA-256 {source.sha256}"])
             else:
                 part.pdf, part.banded = source.pdf, True
@@ -279,6 +290,9 @@ def _index_rows(front: dict[str, int], parts: list[Part], sources: list[Source],
             missing = "  [MISSING]" if source.problem else ""
             rows.append(row((f"    {', '.join(source.ids)}  {source.title}{mark}{missing}",
                              span(part.start, part.pages)), (part.key,) * 2))
+    if "signature" in starts:
+        rows.append(row(("Approval and signature", str(starts["signature"].start + 1)),
+                        ("signature",) * 2, True))
     rows.append(row(("Manifest of source files", str(manifest_start + 1)), ("manifest",) * 2, True))
     return rows
 
@@ -414,10 +428,6 @@ def stamp_matrix(box: tuple[float, float, float, float], rotate: int, width: flo
     return (1, 0, 0, 1, x0 + u0, y0 + v0)
 
 
-def _helvetica_width(text: str, size: float) -> float:
-    return sum(HELVETICA.get(ch, 556) for ch in text) * size / 1000
-
-
 Label = tuple[pikepdf.Page, float, float]  # the label drawn alone on a page, its width and height
 
 
@@ -426,8 +436,8 @@ def _stamp_pages(pdf: pikepdf.Pdf, labels: list[Label], plan: list[tuple[int, bo
     carry their own boxes, /Rotate and /Resources after _merge, so this touches each page
     dictionary directly (pikepdf's helpers cost ~4x more per page)."""
     xobjects = [pdf.copy_foreign(label.as_form_xobject()) for label, _, _ in labels]  # one font copy
-    font = pdf.make_indirect(Dictionary(Type=Name.Font, Subtype=Name.Type1,
-                                        BaseFont=Name.Helvetica, Encoding=Name.WinAnsiEncoding))
+    numbers = archive.number_font(pdf)  # embedded, so the bundle can be PDF/A
+    font = numbers.obj
     opener = pdf.make_stream(b"q\n")
     total = len(pdf.pages)
     stamped: set[tuple[int, int, int]] = set()
@@ -443,7 +453,7 @@ def _stamp_pages(pdf: pikepdf.Pdf, labels: list[Label], plan: list[tuple[int, bo
         key = (box, rotate, digits, which, before)
         prefix = prefixes.get(key)
         if prefix is None:
-            width = label_w + _helvetica_width(f" \xb7 Page {'0' * digits} of {total}", STAMP_SIZE)
+            width = label_w + numbers.width(f" \xb7 Page {'0' * digits} of {total}", STAMP_SIZE)
             margin = (margins.BAND - label_h) / 2 + 1 if banded else STAMP_MARGIN
             a, b, c, d, e, f = stamp_matrix(box, rotate, width, margin)
             band = _band_fill(before, box) if before is not None else ""
@@ -638,11 +648,18 @@ def make_bundle(data: WorkbookData, workbook: Path, evidence_dir: Path, out: Pat
                 documents: dict[str, Path] | None = None, *, allow_incomplete: bool = False,
                 when: dt.datetime, agenda_items: dict[str, int] | None = None,
                 title: str = "Management review evidence bundle",
-                options: BundleOptions | None = None) -> BundleResult:
-    """Write the bundle to ``out`` (atomically) and its manifest JSON beside it. Each evidence
-    file is prepared on its own; one that fails while being assembled is set aside with its
-    problem and the bundle is made again without it."""
+                options: BundleOptions | None = None,
+                control: Control | None = None) -> BundleResult:
+    """Write the bundle to ``out`` (atomically, as PDF/A-3b) and its manifest JSON beside it.
+    Each evidence file is prepared on its own; one that fails while being assembled is set
+    aside with its problem and the bundle is made again without it. A file whose pages break
+    PDF/A is attached instead, and the bundle made again; if PDF/A is still not reached the
+    cover says so. ``control`` (from the issue register) gives the status stamp; without it
+    the bundle is a draft, or the record when the workbook records its approval."""
     options = options or BundleOptions()
+    control = control or default_control(data)
+    archival = archive.TARGET
+    blocked: dict[str, list[str]] = {}
     with tempfile.TemporaryDirectory(prefix="isms-review-bundle-") as tmp, \
             contextlib.ExitStack() as stack, warnings.catch_warnings():
         warnings.simplefilter("ignore")  # library warnings never reach the terminal (notes instead)
@@ -650,11 +667,20 @@ def make_bundle(data: WorkbookData, workbook: Path, evidence_dir: Path, out: Pat
         sources = collect(data, evidence_dir, work, options)
         stack.callback(_close_all, sources)
         _check_bundle_size(sources, options)
-        for _ in range(len(sources) + 1):
+        for _ in range(len(sources) + 3):
             try:
-                return _assemble(data, workbook, sources, out, documents or {}, work,
-                                 allow_incomplete=allow_incomplete, when=when,
-                                 agenda_items=agenda_items or {}, title=title)
+                result = _assemble(data, workbook, sources, out, documents or {}, work,
+                                   allow_incomplete=allow_incomplete, when=when,
+                                   agenda_items=agenda_items or {}, title=title, control=control,
+                                   archival=archival, blocked=blocked)
+                if result.pdfa != "none":
+                    return result
+                if result.blocked and not set(result.blocked) <= set(blocked):
+                    blocked = {**blocked, **result.blocked}  # attach those, and make it again
+                elif archival == archive.TARGET:
+                    archival = result.pdfa_detail  # the cover must not claim PDF/A
+                else:
+                    return result
             except PartFailed as failed:
                 source = failed.source
                 if source.pdf is not None:
@@ -717,8 +743,10 @@ def _cover_extra(sources: list[Source]) -> list[tuple[str, str]]:
 
 def _assemble(data: WorkbookData, workbook: Path, sources: list[Source], out: Path,
               documents: dict[str, Path], work: Path, *, allow_incomplete: bool, when: dt.datetime,
-              agenda_items: dict[str, int], title: str) -> BundleResult:
+              agenda_items: dict[str, int], title: str, control: Control, archival: str,
+              blocked: dict[str, list[str]]) -> BundleResult:
     problems = [f"{', '.join(s.ids)} ({s.rel}): {s.problem}" for s in sources if s.problem]
+    problems += control.missing
     review = data.review
     texts = [str(v) for v in review.fields.values() if v is not None]
     texts += [t for s in sources for t in (s.title, s.owner, s.rel, *s.ids)]
@@ -730,29 +758,32 @@ def _assemble(data: WorkbookData, workbook: Path, sources: list[Source], out: Pa
         raise BundleProblems(problems)
     rid = str(review.get("Review ID") or "")
     classification = str(review.get("Classification") or "")
-    version = str(review.get("Version") or "")
     complete = not problems
     status = "COMPLETE" if complete else f"INCOMPLETE ({len(problems)} item(s) missing)"
     workbook_sha = sha256_file(workbook)
+    workbooks = "\n".join(f"{w.file} ({w.role})\nSHA-256 {w.sha256}" for w in control.workbooks) \
+        or f"{workbook.name}\nSHA-256 {workbook_sha}"
     cover_rows = [("Organisation", str(review.get("Organisation") or "")), ("Review", rid),
-                  ("Document", title), ("Version", version), ("Classification", classification),
-                  ("Owner", str(review.get("Document owner") or "")),
-                  ("Approval", f"Approved by {review.get('Approved by')} on {review.get('Approved on')}"
-                   if review.get("Approved on") else "Not yet approved"),
+                  ("Document", title), ("Version", control.version),
+                  ("Classification", classification),
+                  ("Approval", f"Recorded in the workbook: approved by {review.get('Approved by')} on "
+                   f"{review.get('Approved on')}" if review.get("Approved on") else "Not yet approved"),
                   ("Period reviewed", f"{review.get('Period start')} to {review.get('Period end')}"),
                   ("Data cut-off", str(review.get("Data cut-off") or "")),
                   ("Generated", when.strftime("%Y-%m-%d %H:%M UTC")),
-                  ("Source workbook",
-                   f"{workbook.name}\nSHA-256 {workbook_sha}"),
+                  ("Source workbook(s)", workbooks),
                   ("Evidence files", f"{len(sources)} ({len(problems)} missing)"
-                   if problems else str(len(sources))), *_cover_extra(sources)]
+                   if problems else str(len(sources))), *_cover_extra(sources),
+                  ("Archival format", archival), *control_rows(control, data)]
     fallback = bool(unshowable)
     canvas = pages.Canvas(when, fallback)
     cover_drawn = canvas.cover(title, cover_rows, status)
     groups_ = groups(data)
-    body = _body(documents, sources, canvas, groups_)
+    body = _body(documents, sources, canvas, groups_, blocked)
+    body.append(Part("signature", "Approval and signature", _EMPTY,
+                     drawn=signature_page(canvas, control, data)))
     label_drawn, label_sizes, label_index = _labels(
-        canvas, sources, f"{rid} \xb7 {classification} \xb7 Controlled copy v{version}")
+        canvas, sources, f"{rid} \xb7 {classification} \xb7 {control.stamp}")
     sizes = {"index": 1, "matrix": 1, "manifest": 1}
     for _ in range(6):  # lay out until the front matter's length no longer moves the pages
         parts = _sequence(cover_drawn, pages.Drawn(-1, sizes["index"]),
@@ -807,11 +838,8 @@ def _assemble(data: WorkbookData, workbook: Path, sources: list[Source], out: Pa
     plan = [(label_index.get(part.label, 0) if part.source is not None else 0, part.banded)
             for part in parts for _ in range(part.pages)]
     _stamp_pages(pdf, labels, plan)
-    manifest_json = _manifest_json(data, workbook.name, workbook_sha, sources, parts, status,
-                                   len(pdf.pages))
     attacher = Attacher(work)
     try:
-        attacher.attach(pdf, _attachments(sources, workbook, manifest_json), when.strftime("D:%Y%m%d%H%M%SZ"))
         stamp = when.strftime("D:%Y%m%d%H%M%SZ")
         pdf.docinfo = pdf.make_indirect(Dictionary(
             Title=pikepdf.String(f"{title} — {rid}"), Subject=pikepdf.String(
@@ -820,15 +848,32 @@ def _assemble(data: WorkbookData, workbook: Path, sources: list[Source], out: Pa
             Author=pikepdf.String(str(review.get("Document owner") or "")),
             Creator=pikepdf.String("isms-review"), Producer=pikepdf.String("isms-review (pikepdf)"),
             CreationDate=pikepdf.String(stamp), ModDate=pikepdf.String(stamp)))
+        archive.prepare(pdf, when)  # PDF/A-3b: output intent, XMP, print flags, shared fonts
+        items = [*_attachments(sources, workbook), *archive.control_attachments(control, documents)]
+        signature = next(p for p in parts if p.key == "signature")
+        extra = archive.manifest_fields(pdf, control, documents, items,
+                                        signature.start + signature.pages - 1, archival)
+        manifest_json = _manifest_json(data, workbook.name, workbook_sha, sources, parts, status,
+                                       len(pdf.pages), extra)
+        items.insert(0, Attachment("manifest.json", "Manifest of the bundle (JSON)",
+                                   "application/json", data=manifest_json.encode()))
+        attacher.attach(pdf, items, stamp)
+        archive.associate(pdf)
         size, digest = _save(pdf, out, sources, work)
     finally:
         attacher.close()
+    conformance = pdfa.validate(out, pdfa.BUNDLE)
     manifest_path = out.with_name(out.stem + "-manifest.json")
-    sidecar = {**json.loads(manifest_json), "bundle": {"file": out.name, "sha256": digest,
-                                                         "bytes": size}}
+    sidecar = {**json.loads(manifest_json), "bundle": {
+        "file": out.name, "sha256": digest, "unsigned_sha256": digest, "bytes": size,
+        "pdfa": conformance.level, "pdfa_findings": conformance.findings}}
     atomic_write_bytes(manifest_path, json.dumps(sidecar, indent=2, ensure_ascii=False).encode())
+    offenders = {} if conformance.passed else archive.offenders(
+        out, conformance, [(p.key, p.start, p.pages) for p in parts if p.key.startswith(("ev:", "doc:"))])
     return BundleResult(out, manifest_path, len(pdf.pages), complete, problems, digest,
-                        [f"{', '.join(s.ids)} ({s.rel}): {w}" for s in sources for w in s.warnings])
+                        [f"{', '.join(s.ids)} ({s.rel}): {w}" for s in sources for w in s.warnings],
+                        conformance.level, conformance.summary(),
+                        {k: v for k, v in offenders.items() if k not in blocked})
 
 
 def _save(pdf: pikepdf.Pdf, out: Path, sources: list[Source], work: Path) -> tuple[int, str]:
@@ -865,8 +910,7 @@ def _save(pdf: pikepdf.Pdf, out: Path, sources: list[Source], work: Path) -> tup
 
 
 def _manifest_json(data: WorkbookData, workbook_name: str, workbook_sha: str, sources: list[Source],
-                   parts: list[Part],
-                   status: str, total: int) -> str:
+                   parts: list[Part], status: str, total: int, extra: dict[str, Any]) -> str:
     by_key = {p.key: p for p in parts}
     names = _attachment_names(sources)
 
@@ -893,6 +937,7 @@ def _manifest_json(data: WorkbookData, workbook_name: str, workbook_sha: str, so
                                 "source_page": r.page, "what": r.what} for r in s.removed],
                    "pages_without_text": pages_of(s),
                    "outside_references": s.references} for s in sources],
+        **extra,
     }, indent=2, ensure_ascii=False)
 
 
@@ -901,10 +946,8 @@ def _attachment_names(sources: list[Source]) -> dict[str, str]:
     return dict(zip((s.id for s in carried), unique([s.attachment_name for s in carried]), strict=True))
 
 
-def _attachments(sources: list[Source], workbook: Path, manifest_json: str) -> list[Attachment]:
-    items = [Attachment("manifest.json", "Manifest of the bundle (JSON)", "application/json",
-                        data=manifest_json.encode()),
-             Attachment(safe_name(workbook.name), "The source workbook",
+def _attachments(sources: list[Source], workbook: Path) -> list[Attachment]:
+    items = [Attachment(safe_name(workbook.name), "The source workbook",
                         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", path=workbook)]
     names = _attachment_names(sources)
     for source in sources:
