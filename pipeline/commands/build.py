@@ -1,33 +1,39 @@
 """`isms-review build`: validate → analyse → render DOCX → convert to PDF (one LibreOffice run
 for the meeting documents and the Office evidence) → bundle, into a per-review folder.
 
-The CLI and the scheduler both call :func:`build` with a :class:`BuildOptions`. Everything is
-made in a staging folder beside the target and moved into ``<out>/<Review ID>/`` only when
-every file is complete, so a failure leaves nothing half-written behind.
+The CLI and the scheduler both call :func:`build` with a :class:`BuildOptions`. The pack is
+made whole in a staging folder and published in one atomic step as
+``<out>/<Review ID>/<stage>-v<N>/``, with ``<out>/<Review ID>/<stage>`` pointing at it
+(:mod:`pipeline.publish`): readers see the previous pack or the new one, never a mix, and a
+failure, a signal or a kill publishes nothing. The scheduler calls :func:`build_into`, which
+writes the same pack into a folder it publishes itself.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import shutil
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..analysis import Analysis, analyse
 from ..bundle.sources import office_files, stage_office
 from ..documents.context import build_context
+from ..documents.limits import check_page_budget, conversion_limit
+from ..documents.model import ReviewContext
 from ..documents.pdfnorm import normalise_pdf
 from ..documents.render import render_documents, resolve_template
 from ..files import atomic_write_bytes, safe_name, source_date
 from ..office import ConversionError, convert_batch
+from ..publish import Publication, current
 from ..workbook.findings import Report
 from ..workbook.model import WorkbookData
 from ..workbook.validate import Stage
 from ..workdays import HolidayCalendar, calendar_from_fields, pre_read_due
 from .bundle import bundle_review, find_documents
-from .gate import gate
+from .gate import Checked, gate
 from .options import BuildOptions
 
 DOCUMENTS: dict[Stage, list[tuple[str, str, str]]] = {
@@ -55,8 +61,23 @@ def holiday_calendar(data: WorkbookData, override: HolidayCalendar | None = None
                                 f"{data.path}: Review sheet")
 
 
-def build(options: BuildOptions) -> BuildResult:
-    o = options
+@dataclass
+class Prepared:
+    """What the documents are made from: the checked workbook, its analysis and context."""
+
+    checked: Checked
+    analysis: Analysis
+    charts: dict[str, bytes]
+    ctx: ReviewContext
+    review_id: str
+    when: dt.datetime  # from source_date(): SOURCE_DATE_EPOCH or now
+
+    @property
+    def data(self) -> WorkbookData:
+        return self.checked.data
+
+
+def prepare(o: BuildOptions) -> Prepared:
     o.progress("validating the workbook")
     checked = gate(o.workbook, o.evidence, o.previous, o.stage)
     data = checked.data
@@ -69,53 +90,85 @@ def build(options: BuildOptions) -> BuildResult:
            if meeting else None)
     ctx = build_context(data, analysis, final=o.stage == "final", total_minutes=o.minutes,
                         generated_on=when.date(), pre_read_due=due)
-    review_id = safe_name(data.review.review_id or "review")
-    target = o.out / review_id
-    o.out.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{review_id}.", suffix=".partial", dir=o.out))
-    try:
-        jobs = [(resolve_template(name, o.templates), staging / f"{review_id}-{suffix}.docx", title)
-                for name, suffix, title in DOCUMENTS[o.stage]]
-        o.progress(f"rendering {len(jobs)} Word document(s)")
-        render_documents(jobs, ctx, charts, when)
-        office = office_files(data, o.evidence) if o.evidence is not None else []
-        o.progress("converting to PDF with LibreOffice"
-                   + (f" (with {len(office)} Office evidence file(s))" if office else ""))
-        converted, pdfs = _convert(staging, [docx for _, docx, _ in jobs], office)
-        for (_, docx, title), pdf in zip(jobs, pdfs, strict=True):
-            normalise_pdf(pdf, when, f"{title} — {ctx.doc.review_id}", ctx.doc.owner,
-                          docx.read_bytes())
-        if o.evidence is not None:
-            name = f"{review_id}-bundle.pdf" if o.stage == "final" else f"{review_id}-pre-read-bundle.pdf"
-            o.progress("assembling the evidence bundle")
-            documents = {**find_documents(target if target.is_dir() else None, review_id),
-                         **find_documents(staging, review_id)}  # this build's files win
-            if "minutes" in documents:
-                documents.pop("minutes-form", None)
-            bundle_review(data, o.workbook, o.evidence, staging / name, documents,
-                          allow_incomplete=o.allow_incomplete, when=when, converted=converted,
-                          title="Management review evidence bundle" if o.stage == "final"
-                          else "Management review pre-read bundle")
-        shutil.rmtree(staging / ".office", ignore_errors=True)
-        for stem, png in charts.items():
-            atomic_write_bytes(staging / "charts" / f"{stem}.png", png)
-        atomic_write_bytes(staging / f"{review_id}-analysis.json",
-                           json.dumps(analysis.to_dict(), indent=2, ensure_ascii=False).encode())
-        o.progress(f"publishing to {target}")
-        files = _publish(staging, target)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-    return BuildResult(folder=target, files=files, report=checked.report, analysis=analysis)
+    return Prepared(checked, analysis, charts, ctx, safe_name(data.review.review_id or "review"), when)
 
 
-def _convert(staging: Path, documents: list[Path],
-             office: list[Path]) -> tuple[dict[Path, Path | str], list[Path]]:
+def build(options: BuildOptions) -> BuildResult:
+    """Prepare, write the pack into a staging folder, publish it whole."""
+    o = options
+    p = prepare(o)
+    with Publication(o.out, p.review_id, o.stage) as pub:
+        earlier = earlier_pack(o.out, p.review_id) if o.stage == "final" else None
+        write_pack(p, o, pub.staging, earlier)
+        o.progress(f"publishing {o.stage} version {pub.version} to {o.out / p.review_id / o.stage}")
+        folder = pub.commit()
+    files = sorted(f for f in folder.rglob("*") if f.is_file() and not f.name.startswith("."))
+    return BuildResult(folder=folder, files=files, report=p.checked.report, analysis=p.analysis)
+
+
+def build_into(options: BuildOptions, folder: Path) -> BuildResult:
+    """The same pack written into ``folder/<Review ID>/`` (which must not exist), published by
+    the caller (the scheduler's versions)."""
+    p = prepare(options)
+    target = folder / p.review_id
+    target.mkdir(parents=True)
+    write_pack(p, options, target, None)
+    files = sorted(f for f in target.rglob("*") if f.is_file())
+    return BuildResult(folder=target, files=files, report=p.checked.report, analysis=p.analysis)
+
+
+def earlier_pack(out: Path, review_id: str) -> Path | None:
+    """The published pre-read pack the final stage takes the agenda and pre-read from (or, for
+    packs made before versioned folders, the review folder itself)."""
+    published = current(out, review_id, "pre-read")
+    if published is not None:
+        return published
+    legacy = out / review_id
+    return legacy if find_documents(legacy, review_id) else None
+
+
+def write_pack(p: Prepared, o: BuildOptions, staging: Path, earlier: Path | None) -> None:
+    """Every file of the pack, into ``staging``."""
+    review_id, data, when, ctx = p.review_id, p.data, p.when, p.ctx
+    jobs = [(resolve_template(name, o.templates), staging / f"{review_id}-{suffix}.docx", title)
+            for name, suffix, title in DOCUMENTS[o.stage]]
+    o.progress(f"rendering {len(jobs)} Word document(s)")
+    render_documents(jobs, ctx, p.charts, when)
+    pages = sum(check_page_budget(docx, template.name).pages for template, docx, _ in jobs)
+    office = office_files(data, o.evidence) if o.evidence is not None else []
+    o.progress("converting to PDF with LibreOffice"
+               + (f" (with {len(office)} Office evidence file(s))" if office else ""))
+    converted, pdfs = _convert(staging, [docx for _, docx, _ in jobs], office,
+                               conversion_limit(pages) + 30 * len(office))
+    for (_, docx, title), pdf in zip(jobs, pdfs, strict=True):
+        normalise_pdf(pdf, when, f"{title} — {ctx.doc.review_id}", ctx.doc.owner,
+                      docx.read_bytes())
+    if o.evidence is not None:
+        name = f"{review_id}-bundle.pdf" if o.stage == "final" else f"{review_id}-pre-read-bundle.pdf"
+        o.progress("assembling the evidence bundle")
+        for key, source in find_documents(earlier, review_id).items():  # copied, never linked
+            if key in ("agenda", "pre-read") and not (staging / source.name).exists():
+                shutil.copyfile(source, staging / source.name)
+        documents = find_documents(staging, review_id)
+        bundle_review(data, o.workbook, o.evidence, staging / name, documents,
+                      allow_incomplete=o.allow_incomplete, when=when, converted=converted,
+                      title="Management review evidence bundle" if o.stage == "final"
+                      else "Management review pre-read bundle")
+    shutil.rmtree(staging / ".office", ignore_errors=True)
+    for stem, png in p.charts.items():
+        atomic_write_bytes(staging / "charts" / f"{stem}.png", png)
+    atomic_write_bytes(staging / f"{review_id}-analysis.json",
+                       json.dumps(p.analysis.to_dict(), indent=2, ensure_ascii=False).encode())
+
+
+def _convert(staging: Path, documents: list[Path], office: list[Path],
+             timeout: float) -> tuple[dict[Path, Path | str], list[Path]]:
     """One LibreOffice run for the meeting documents and the Office evidence: (evidence path →
     PDF or why not, the meeting documents' PDFs in order)."""
     work = staging / ".office"
     work.mkdir()
     staged = stage_office(office, work)
-    results = convert_batch([*documents, *staged], work)
+    results = convert_batch([*documents, *staged], work, timeout)
     pdfs = []
     for doc in documents:
         result = results[doc]
@@ -126,14 +179,3 @@ def _convert(staging: Path, documents: list[Path],
         pdfs.append(pdf)
     converted = {original: results[copy] for copy, original in staged.items()}
     return converted, pdfs
-
-
-def _publish(staging: Path, target: Path) -> list[Path]:
-    """Move every finished file into ``target`` with an atomic rename each."""
-    files = []
-    for path in sorted(p for p in staging.rglob("*") if p.is_file()):
-        destination = target / path.relative_to(staging)
-        destination.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(path, destination)
-        files.append(destination)
-    return files
