@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 EXAMPLE := examples/acme
 
-.PHONY: setup system-deps test lint typecheck bench clean wheel-smoke
+.PHONY: setup system-deps test test-slow lint typecheck bench clean wheel-smoke
 
 setup: system-deps $(BIN)/.installed
 	$(BIN)/isms-review validate $(EXAMPLE)/review.xlsx --evidence $(EXAMPLE)/evidence
@@ -20,8 +20,12 @@ $(BIN)/.installed: pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $@
 
+# CI: everything but the long loops marked slow (a representative subset of them is unmarked)
 test: $(BIN)/.installed lint typecheck
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -m "not slow"
+
+test-slow: $(BIN)/.installed
+	$(BIN)/python -m pytest -m slow
 
 wheel-smoke: $(BIN)/.installed
 	PYTHON=$(BIN)/python bash scripts/wheel-smoke.sh

@@ -1,6 +1,7 @@
 """The `isms-review` command: a thin layer that parses options, calls one stage function and
-turns known errors into one line and an exit code (0 ok, 1 problems found or unreadable input,
-2 usage error, 3 internal error, 4 `verify`: consistent but not proven)."""
+turns known errors into one line and an exit code (0 ok, 1 problems found, unreadable input or a
+fault of the disk, 2 usage error, 3 internal error, 4 `verify`: consistent but not proven,
+130/143 stopped by SIGINT/SIGTERM)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from typing import Any, TypeVar
 
 import click
 
+from . import faults
 from .analysis import analyse as run_analysis
 from .bundle.options import BundleOptions, parse_size
 from .bundle.verify import verify_bundle
@@ -30,6 +32,7 @@ from .errors import UserError
 from .example import write_example
 from .files import source_date
 from .loop import NextReview, roll_forward
+from .signals_guard import Interrupted, interruptible
 from .workbook.annotate import annotate
 from .workbook.template import build_workbook, write_workbook
 from .workbook.validate import STAGES, read_data
@@ -54,11 +57,17 @@ def user_errors(func: F) -> F:
                                           findings, ok=False, error=str(exc))))
             click.echo(f"error: {exc}", err=True)
             sys.exit(exc.exit_code)
+        except Interrupted as exc:  # SIGTERM/SIGINT inside interruptible(): cleaned up already
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(exc.exit_code)
         except KeyboardInterrupt:
             click.echo("interrupted; nothing half-written was left behind.", err=True)
             sys.exit(130)
         except (click.exceptions.Exit, click.ClickException, SystemExit):
             raise
+        except OSError as exc:  # the disk or the folders, not a bug: say which and what to do
+            click.echo(f"error: {faults.describe(exc)}", err=True)
+            sys.exit(1)
         except Exception as exc:
             click.echo(
                 f"error: internal problem ({type(exc).__name__}: {exc}). This is a bug in "
@@ -255,11 +264,12 @@ def build_command(workbook: Path, evidence: Path, out: Path, stage: str, templat
                             change_note=change_note)
 
     try:
-        if err.is_terminal:
-            with err.status("building") as status:
-                result = run_build(options(lambda step: status.update(step)))
-        else:
-            result = run_build(options(lambda step: click.echo(f"[build] {step}", err=True)))
+        with interruptible():  # SIGTERM/SIGINT: staging removed, children killed, exit 143/130
+            if err.is_terminal:
+                with err.status("building") as status:
+                    result = run_build(options(lambda step: status.update(step)))
+            else:
+                result = run_build(options(lambda step: click.echo(f"[build] {step}", err=True)))
     except BuildRefused as refused:
         if not as_json:
             print_report(refused.report, err)
@@ -275,8 +285,10 @@ def build_command(workbook: Path, evidence: Path, out: Path, stage: str, templat
     for message in result.messages:
         click.echo(message)
     errors = sum(f.severity == "error" for f in findings)
-    click.echo(f"{stage} pack for {result.folder.name} is in {result.folder}: "
-               f"{len(result.files)} file(s); {errors} error(s), {len(findings) - errors} warning(s)")
+    review_folder = result.folder.parent
+    click.echo(f"{stage} pack for {review_folder.name} is in {review_folder / stage} (version "
+               f"folder {result.folder.name}): {len(result.files)} file(s); {errors} error(s), "
+               f"{len(findings) - errors} warning(s)")
 
 
 @main.command("check-templates")
@@ -475,7 +487,7 @@ def schedule_command(schedule_file: Path, once: bool, list_only: bool, now_text:
                         datefmt="%Y-%m-%dT%H:%M:%S%z")
     logging.getLogger("fontTools").setLevel(logging.WARNING)
     if once:
-        with all_locks(reviews):
+        with interruptible(), all_locks(reviews):  # SIGTERM: the build in progress is stopped
             outcomes = run_due(reviews, now)
         for o in outcomes:
             click.echo(f"{o.review}: {o.status}" + (f" v{o.version}" if o.version else "")

@@ -10,33 +10,61 @@ import tempfile
 import zipfile
 from pathlib import Path
 
+from .errors import UserError
+from .faults import NAME_MAX, reported
+
+MAX_EPOCH = 253402300799  # 9999-12-31T23:59:59Z, the last second a date can hold
+ZIP_FIRST, ZIP_LAST = dt.datetime(1980, 1, 1), dt.datetime(2107, 12, 31, 23, 59, 58)  # DOS time
+
+
+class SourceDateError(UserError):
+    """``SOURCE_DATE_EPOCH`` is set but is not a usable time: a usage error (exit 2)."""
+
+    exit_code = 2
+
 
 def source_date(default: dt.datetime | None = None) -> dt.datetime:
     """The build time: ``SOURCE_DATE_EPOCH`` when set (reproducible builds), else ``default``
-    or now, as naive UTC."""
+    or now, as naive UTC. A value that is not a whole number of seconds from 0 to the end of
+    year 9999 is refused (reproducible-builds.org: a malformed value must stop the build)."""
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
-    if epoch and epoch.strip().isdigit():
-        return dt.datetime.fromtimestamp(int(epoch), dt.UTC).replace(tzinfo=None)
+    if epoch is not None and epoch.strip():
+        text = epoch.strip()
+        if not (text.isascii() and text.isdigit()) or int(text) > MAX_EPOCH:
+            shown = text if len(text) <= 40 else text[:40] + "…"
+            raise SourceDateError(
+                f"SOURCE_DATE_EPOCH={shown!r} is not a build time: it must be a whole number of "
+                f"seconds since 1970-01-01 UTC, from 0 to {MAX_EPOCH} (9999-12-31); fix or unset it.")
+        return dt.datetime.fromtimestamp(int(text), dt.UTC).replace(tzinfo=None)
     if default is not None:
         return default
     return dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
 
 
+def _temp_prefix(name: str) -> str:
+    """``.<name>.`` cut so that the temporary name (plus 8 random and ``.tmp``) still fits."""
+    room = NAME_MAX - 14
+    raw = os.fsencode(name)[:room]
+    return "." + raw.decode("utf-8", "ignore") + "."
+
+
 def atomic_write_bytes(path: Path, data: bytes) -> None:
     """Write ``data`` to a temporary file beside ``path`` and rename it into place, so a
-    reader never sees a half-written file and a failure leaves the old file untouched."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    reader never sees a half-written file and a failure leaves the old file untouched.
+    A fault of the disk or the folder becomes one line naming ``path`` (faults.py)."""
+    with reported(path, needed=len(data)):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=_temp_prefix(path.name), suffix=".tmp", dir=path.parent)
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.chmod(tmp, 0o644)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
 
 
 _CORE_DATES = re.compile(
@@ -69,7 +97,7 @@ def reproducible_zip(data: bytes, when: dt.datetime, core_xml: bytes | None = No
     member order, so identical content gives identical bytes. ``core_xml`` replaces the
     document properties part whole."""
     stamp = when.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
-    date_time = max(when, dt.datetime(1980, 1, 1)).timetuple()[:6]
+    date_time = min(max(when, ZIP_FIRST), ZIP_LAST).timetuple()[:6]  # zip holds 1980 to 2107
     out = io.BytesIO()
     with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(
         out, "w", zipfile.ZIP_DEFLATED

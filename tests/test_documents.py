@@ -36,7 +36,7 @@ def pre_read_pack(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("pack")
     code, _, err = run_cli("build", str(GOOD), "--evidence", str(EVIDENCE), "--out", str(out))
     assert code == 0, err
-    return out / RID
+    return out / RID / "pre-read"
 
 
 @pytest.fixture(scope="module")
@@ -46,7 +46,7 @@ def final_pack(tmp_path_factory: pytest.TempPathFactory, pre_read_pack: Path) ->
     code, _, err = run_cli("build", str(FINAL), "--evidence", str(EVIDENCE), "--out", str(out),
                            "--stage", "final")
     assert code == 0, err
-    return out / RID
+    return out / RID / "final"
 
 
 def all_xml(path: Path) -> str:
@@ -197,15 +197,15 @@ def test_hostile_cell_text_renders_literally(mutate: Mutate, tmp_path: Path) -> 
     out = tmp_path / "out"
     code, _, err = run_cli("build", str(mutate(fn)), "--evidence", str(EVIDENCE), "--out", str(out))
     assert code == 0, err
-    path = out / RID / f"{RID}-pre-read.docx"
+    path = out / RID / "pre-read" / f"{RID}-pre-read.docx"
     text = text_of(path)
     for expected in ["{{ 7*7 }}", "{% if true %}x{% endif %}", "<w:p>broken</w:p>",
                      "Tom &amp; Jerry & co", "emoji 🔐🛡️", "טקסט מימין לשמאל", "ctrlchars", "A" * 5000]:
         assert expected in text, expected[:30]
     header = docx.Document(str(path)).sections[0].header.paragraphs[0].text
     assert header.startswith("Acme & <Sons> {{ 7*7 }} · MR-2026-H2")
-    assert (out / RID / f"{RID}-pre-read.pdf").exists()  # LibreOffice opened the DOCX
-    assert "Acme & <Sons>" in pdf_text(out / RID / f"{RID}-agenda.pdf")
+    assert (out / RID / "pre-read" / f"{RID}-pre-read.pdf").exists()  # LibreOffice opened the DOCX
+    assert "Acme & <Sons>" in pdf_text(out / RID / "pre-read" / f"{RID}-agenda.pdf")
 
 
 def _template_with(tmp_path: Path, name: str, extra: str) -> Path:
@@ -230,7 +230,7 @@ def test_template_introspection_fails_with_a_clear_error(tmp_path: Path, payload
                            "--templates", str(folder))
     assert code == 1
     assert "agenda.docx" in err and "Traceback" not in err
-    assert not (out / RID).exists() and not list(out.glob(".*partial"))
+    assert not (out / RID).exists() and not list(out.rglob(".partial-*"))
 
 
 def test_user_template_overrides_the_default(tmp_path: Path) -> None:
@@ -239,8 +239,8 @@ def test_user_template_overrides_the_default(tmp_path: Path) -> None:
     code, _, err = run_cli("build", str(GOOD), "--evidence", str(EVIDENCE), "--out", str(out),
                            "--templates", str(folder))
     assert code == 0, err
-    assert "Custom line for Acme Logistics Ltd" in text_of(out / RID / f"{RID}-agenda.docx")
-    assert "Custom line" not in text_of(out / RID / f"{RID}-pre-read.docx")
+    assert "Custom line for Acme Logistics Ltd" in text_of(out / RID / "pre-read" / f"{RID}-agenda.docx")
+    assert "Custom line" not in text_of(out / RID / "pre-read" / f"{RID}-pre-read.docx")
 
 
 def _context() -> tuple[object, dict[str, bytes]]:

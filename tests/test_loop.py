@@ -206,7 +206,7 @@ def test_pre_read_shows_changes_since_the_last_review(chain: list[Path], tmp_pat
     code, _, err = run_cli("build", str(chain[2]), "--evidence", str(EVIDENCE), "--out",
                            str(tmp_path), "--previous", str(chain[1]))
     assert code == 0, err
-    document = docx.Document(str(tmp_path / "MR-2027-H2" / "MR-2027-H2-pre-read.docx"))
+    document = docx.Document(str(tmp_path / "MR-2027-H2" / "pre-read" / "MR-2027-H2-pre-read.docx"))
     text = "\n".join(p.text for p in document.paragraphs)
     assert "Changes since the last review (MR-2027-H1)" in text
     assert "R-009: High (12) → Low (4)" in text

@@ -1,18 +1,21 @@
 """`isms-review build`: validate → analyse → render DOCX → convert to PDF (one LibreOffice run
 for the meeting documents and the Office evidence) → bundle, into a per-review folder.
 
-The CLI and the scheduler both call :func:`build` with a :class:`BuildOptions`. Everything is
-made in a staging folder beside the target and moved into ``<out>/<Review ID>/`` only when
-every file is complete, so a failure leaves nothing half-written behind.
+The CLI and the scheduler both call :func:`build` with a :class:`BuildOptions`. The pack is
+made whole in a staging folder and published in one atomic step as
+``<out>/<Review ID>/<stage>-v<N>/``, with ``<out>/<Review ID>/<stage>`` pointing at it
+(:mod:`pipeline.publish`): readers see the previous pack or the new one, never a mix, and a
+failure, a signal or a kill publishes nothing. The scheduler calls :func:`build_into`, which
+writes the same pack into a folder it publishes itself.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import json
 import os
 import shutil
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,17 +23,20 @@ from ..analysis import Analysis, analyse
 from ..bundle.assemble import BundleResult
 from ..bundle.sources import office_inputs, stage_office
 from ..documents.context import build_context
+from ..documents.limits import check_page_budget, conversion_limit
+from ..documents.model import ReviewContext
 from ..documents.pdfnorm import normalise_pdf
 from ..documents.render import render_documents, resolve_template
 from ..files import atomic_write_bytes, safe_name, source_date
 from ..office import ConversionError, ConversionFailure, convert_batch
+from ..publish import Publication
 from ..workbook.findings import Finding, Report
 from ..workbook.model import WorkbookData
 from ..workbook.validate import Stage
 from ..workdays import HolidayCalendar, calendar_from_fields, pre_read_due
 from .bundle import bundle_findings, bundle_review, find_documents
-from .gate import gate
-from .issue import plan_build
+from .gate import Checked, gate
+from .issue import Issue, plan_build
 from .options import BuildOptions
 
 DOCUMENTS: dict[Stage, list[tuple[str, str, str]]] = {
@@ -67,8 +73,23 @@ def holiday_calendar(data: WorkbookData, override: HolidayCalendar | None = None
                                 f"{data.path}: Review sheet")
 
 
-def build(options: BuildOptions) -> BuildResult:
-    o = options
+@dataclass
+class Prepared:
+    """What the documents are made from: the checked workbook, its analysis and context."""
+
+    checked: Checked
+    analysis: Analysis
+    charts: dict[str, bytes]
+    ctx: ReviewContext
+    review_id: str
+    when: dt.datetime  # from source_date(): SOURCE_DATE_EPOCH or now
+
+    @property
+    def data(self) -> WorkbookData:
+        return self.checked.data
+
+
+def prepare(o: BuildOptions) -> Prepared:
     o.progress("validating the workbook")
     checked = gate(o.workbook, o.evidence, o.previous, o.stage)
     data = checked.data
@@ -81,60 +102,98 @@ def build(options: BuildOptions) -> BuildResult:
            if meeting else None)
     ctx = build_context(data, analysis, final=o.stage == "final", total_minutes=o.minutes,
                         generated_on=when.date(), pre_read_due=due)
-    review_id = safe_name(data.review.review_id or "review")
-    target = o.out / review_id
-    issue = plan_build(data, o.workbook, target, o.stage, when, reissue=o.reissue,
-                       change_note=o.change_note, loop_checked=checked.changes is not None)
-    ctx.doc = dataclasses.replace(ctx.doc, **issue.doc_fields())
-    o.out.mkdir(parents=True, exist_ok=True)
-    bundled = None
-    staging = Path(tempfile.mkdtemp(prefix=f".{review_id}.", suffix=".partial", dir=o.out))
-    try:
-        jobs = [(resolve_template(name, o.templates), staging / f"{review_id}-{suffix}.docx", title)
-                for name, suffix, title in DOCUMENTS[o.stage]]
-        o.progress(f"rendering {len(jobs)} Word document(s)")
-        render_documents(jobs, ctx, charts, when)
-        office = office_inputs(data, o.evidence, o.bundle) if o.evidence is not None else []
-        o.progress("converting to PDF with LibreOffice"
-                   + (f" (with {len(office)} Office evidence file(s))" if office else ""))
-        converted, pdfs = _convert(staging, [docx for _, docx, _ in jobs], office)
-        for (_, docx, title), pdf in zip(jobs, pdfs, strict=True):
-            normalise_pdf(pdf, when, f"{title} — {ctx.doc.review_id}", ctx.doc.owner,
-                          docx.read_bytes())
-        if o.evidence is not None:
-            name = f"{review_id}-bundle.pdf" if o.stage == "final" else f"{review_id}-pre-read-bundle.pdf"
-            o.progress("assembling the evidence bundle")
-            # this build's documents, and the agenda and pre-read as circulated (by hash)
-            documents = {**find_documents(staging, review_id), **issue.circulated}
-            if "minutes" in documents:
-                documents.pop("minutes-form", None)
-            bundled = bundle_review(data, o.workbook, o.evidence, staging / name, documents,
-                          allow_incomplete=o.allow_incomplete, when=when,
-                          options=dataclasses.replace(o.bundle, converted=converted),
-                          title="Management review evidence bundle" if o.stage == "final"
-                          else "Management review pre-read bundle", control=issue.control)
-        shutil.rmtree(staging / ".office", ignore_errors=True)
-        for stem, png in charts.items():
-            atomic_write_bytes(staging / "charts" / f"{stem}.png", png)
-        atomic_write_bytes(staging / f"{review_id}-analysis.json",
-                           json.dumps(analysis.to_dict(), indent=2, ensure_ascii=False).encode())
-        o.progress(f"publishing to {target}")
-        files = _publish(staging, target)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-    issue.record(files, o.workbook, review_id, when)
-    return BuildResult(folder=target, files=files, report=checked.report, analysis=analysis,
+    return Prepared(checked, analysis, charts, ctx, safe_name(data.review.review_id or "review"), when)
+
+
+def _plan(p: Prepared, o: BuildOptions, review_folder: Path) -> Issue:
+    """The issue this build makes (version, status, what the register says was circulated),
+    and the document-control fields the documents print."""
+    places = tuple(sorted(review_folder.glob("pre-read-v*")))
+    issue = plan_build(p.data, o.workbook, review_folder, o.stage, p.when, reissue=o.reissue,
+                       change_note=o.change_note, loop_checked=p.checked.changes is not None,
+                       places=places)
+    p.ctx.doc = dataclasses.replace(p.ctx.doc, **issue.doc_fields())
+    return issue
+
+
+def build(options: BuildOptions) -> BuildResult:
+    """Prepare, write the pack into a staging folder, publish it whole, record the issue."""
+    o = options
+    p = prepare(o)
+    with Publication(o.out, p.review_id, o.stage) as pub:
+        issue = _plan(p, o, o.out / p.review_id)
+        bundled = write_pack(p, o, pub.staging, issue)
+        o.progress(f"publishing {o.stage} version {pub.version} to {o.out / p.review_id / o.stage}")
+        folder = pub.commit()
+        files = sorted(f for f in folder.rglob("*") if f.is_file() and not f.name.startswith("."))
+        issue.record(files, o.workbook, p.review_id, p.when)
+    return BuildResult(folder=folder, files=files, report=p.checked.report, analysis=p.analysis,
                        bundle=bundled, messages=issue.messages)
 
 
-def _convert(staging: Path, documents: list[Path],
-             office: list[Path]) -> tuple[dict[Path, Path | ConversionFailure], list[Path]]:
+def build_into(options: BuildOptions, folder: Path) -> BuildResult:
+    """The same pack written into ``folder/<Review ID>/`` (which must not exist), published by
+    the caller (the scheduler's versions; their issue register is the scheduler's folder)."""
+    p = prepare(options)
+    target = folder / p.review_id
+    target.mkdir(parents=True)
+    issue = _plan(p, options, folder.parent)
+    bundled = write_pack(p, options, target, issue)
+    files = sorted(f for f in target.rglob("*") if f.is_file())
+    issue.record(files, options.workbook, p.review_id, p.when)
+    return BuildResult(folder=target, files=files, report=p.checked.report, analysis=p.analysis,
+                       bundle=bundled, messages=issue.messages)
+
+
+def write_pack(p: Prepared, o: BuildOptions, staging: Path, issue: Issue) -> BundleResult | None:
+    """Every file of the pack, into ``staging``; the bundle's result when one was made."""
+    review_id, data, when, ctx = p.review_id, p.data, p.when, p.ctx
+    jobs = [(resolve_template(name, o.templates), staging / f"{review_id}-{suffix}.docx", title)
+            for name, suffix, title in DOCUMENTS[o.stage]]
+    o.progress(f"rendering {len(jobs)} Word document(s)")
+    render_documents(jobs, ctx, p.charts, when)
+    pages = sum(check_page_budget(docx, template.name).pages for template, docx, _ in jobs)
+    office = office_inputs(data, o.evidence, o.bundle) if o.evidence is not None else []
+    o.progress("converting to PDF with LibreOffice"
+               + (f" (with {len(office)} Office evidence file(s))" if office else ""))
+    converted, pdfs = _convert(staging, [docx for _, docx, _ in jobs], office,
+                               conversion_limit(pages) + 30 * len(office))
+    for (_, docx, title), pdf in zip(jobs, pdfs, strict=True):
+        normalise_pdf(pdf, when, f"{title} — {ctx.doc.review_id}", ctx.doc.owner,
+                      docx.read_bytes())
+    bundled = None
+    for key, source in issue.circulated.items():  # the agenda and pre-read as circulated, copied
+        if not (staging / source.name).exists():
+            shutil.copyfile(source, staging / source.name)
+            issue.circulated[key] = staging / source.name
+    if o.evidence is not None:
+        name = f"{review_id}-bundle.pdf" if o.stage == "final" else f"{review_id}-pre-read-bundle.pdf"
+        o.progress("assembling the evidence bundle")
+        documents = {**find_documents(staging, review_id), **issue.circulated}
+        if "minutes" in documents:
+            documents.pop("minutes-form", None)
+        bundled = bundle_review(data, o.workbook, o.evidence, staging / name, documents,
+                                allow_incomplete=o.allow_incomplete, when=when,
+                                options=dataclasses.replace(o.bundle, converted=converted),
+                                title="Management review evidence bundle" if o.stage == "final"
+                                else "Management review pre-read bundle", control=issue.control)
+    shutil.rmtree(staging / ".office", ignore_errors=True)
+    for stem, png in p.charts.items():
+        atomic_write_bytes(staging / "charts" / f"{stem}.png", png)
+    atomic_write_bytes(staging / f"{review_id}-analysis.json",
+                       json.dumps(p.analysis.to_dict(), indent=2, ensure_ascii=False).encode())
+    return bundled
+
+
+def _convert(staging: Path, documents: list[Path], office: list[Path],
+             timeout: float) -> tuple[dict[Path, Path | ConversionFailure], list[Path]]:
     """One LibreOffice run for the meeting documents and the Office evidence: (evidence path →
     PDF or why not, the meeting documents' PDFs in order)."""
     work = staging / ".office"
     work.mkdir()
     staged = stage_office(office, work)
-    results = convert_batch([*documents, *staged], work, readable_root=staging, pdfa=True)
+    results = convert_batch([*documents, *staged], work, readable_root=staging, pdfa=True,
+                            timeout=timeout)
     pdfs = []
     for doc in documents:
         result = results[doc]
@@ -145,14 +204,3 @@ def _convert(staging: Path, documents: list[Path],
         pdfs.append(pdf)
     converted = {original: results[copy] for copy, original in staged.items()}
     return converted, pdfs
-
-
-def _publish(staging: Path, target: Path) -> list[Path]:
-    """Move every finished file into ``target`` with an atomic rename each."""
-    files = []
-    for path in sorted(p for p in staging.rglob("*") if p.is_file()):
-        destination = target / path.relative_to(staging)
-        destination.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(path, destination)
-        files.append(destination)
-    return files

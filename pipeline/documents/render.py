@@ -3,7 +3,8 @@
 Templates are user-editable, so they render in Jinja's ImmutableSandboxedEnvironment (no access
 to Python internals), with StrictUndefined (a misspelt variable is an error, not a blank) and
 autoescaping (cell text such as ``<w:p>`` or ``&`` stays literal). The sandbox bounds neither
-time nor memory, so rendering runs in a forked child with an address-space limit and a timeout.
+time nor memory, so rendering runs in a forked child with an address-space limit and a CPU-time
+budget per template that fits the review's data (documents/limits.py).
 Cell text is only ever a *value* in the context: ``{{ 7*7 }}`` typed in a cell is printed as is.
 """
 
@@ -13,10 +14,13 @@ import dataclasses
 import datetime as dt
 import difflib
 import io
+import math
 import multiprocessing
 import os
 import re
 import resource
+import signal
+import time
 import traceback
 from collections.abc import Callable
 from multiprocessing.connection import Connection
@@ -31,12 +35,15 @@ from jinja2.exceptions import SecurityError, TemplateSyntaxError, UndefinedError
 
 from ..errors import UserError
 from ..files import core_properties_xml, reproducible_zip
+from ..signals_guard import die_with_parent, reset_in_child
+from .limits import render_budget
 from .model import ReviewContext, TableData
 from .sandbox import sandbox
 from .templates import TABLE_STYLE, packaged_templates
 
 BADGE_COLOURS = {"met": "2E7D32", "near": "B26A00", "missed": "C62828", "info": "1F3864"}
-RENDER_TIMEOUT = 120  # seconds for all templates of one build
+RENDER_TIMEOUT = 120  # CPU seconds per template when a runner is called without a budget
+WALL_FACTOR = 10  # the wall-clock backstop: a loaded 2-core box gave a render 1/4 of a core
 MEMORY_HEADROOM = 1536 * 1024 * 1024  # bytes of address space a render may add
 
 
@@ -227,21 +234,57 @@ def render_one(template: Path, ctx: ReviewContext, charts: dict[str, bytes],
 Job = tuple[Path, Path, str]  # template, output docx, document title
 
 
+class _OverBudget(Exception):
+    """SIGXCPU: the template used up its CPU-time budget."""
+
+
+def _over_budget(_signum: int, _frame: object) -> None:
+    raise _OverBudget
+
+
 def _child(jobs: list[Job], ctx: ReviewContext, charts: dict[str, bytes], when: dt.datetime,
-           conn: Connection) -> None:
+           conn: Connection, budget: float = RENDER_TIMEOUT, parent_pid: int = 0) -> None:
     try:
+        reset_in_child()
+        if parent_pid:
+            die_with_parent(parent_pid, signal.SIGKILL)
+        signal.signal(signal.SIGXCPU, _over_budget)
         _limit_memory()
+        _limit_cpu(budget * len(jobs) + 5, hard=True)  # the hard limit can only go down
         for template, out, title in jobs:
+            _limit_cpu(budget)
             try:
                 out.write_bytes(render_one(template, ctx, charts, title, when))
+            except _OverBudget:
+                conn.send(("error", f"{template.name}: rendering took longer than {budget:.0f} s "
+                                    "of processor time, the limit for this much review data (a "
+                                    "template loop that never ends?); the render was stopped."))
+                return
             except BaseException as exc:
                 conn.send(("error", explain(template, exc)))
                 return
+            conn.send(("done", template.name))
         conn.send(("ok", ""))
     except BaseException:
         conn.send(("error", "renderer failed: " + traceback.format_exc(limit=3)))
     finally:
         conn.close()
+
+
+def _limit_cpu(seconds: float, hard: bool = False) -> None:
+    """SIGXCPU once this process has used ``seconds`` more CPU time (``hard``: SIGKILL then;
+    set once for all templates, with room for the SIGXCPU of the last one to be handled)."""
+    used = resource.getrusage(resource.RUSAGE_SELF)
+    limit = math.ceil(used.ru_utime + used.ru_stime + seconds)
+    _, current_hard = resource.getrlimit(resource.RLIMIT_CPU)
+    if hard:
+        if current_hard != resource.RLIM_INFINITY:
+            limit = min(limit, current_hard)
+        resource.setrlimit(resource.RLIMIT_CPU, (limit, limit))
+    else:
+        if current_hard != resource.RLIM_INFINITY:
+            limit = min(limit, current_hard)
+        resource.setrlimit(resource.RLIMIT_CPU, (limit, current_hard))
 
 
 def _limit_memory() -> None:
@@ -255,25 +298,42 @@ def _limit_memory() -> None:
 
 
 def render_documents(jobs: list[Job], ctx: ReviewContext, charts: dict[str, bytes],
-                     when: dt.datetime, timeout: float = RENDER_TIMEOUT,
+                     when: dt.datetime, timeout: float | None = None,
                      runner: Callable[..., None] = _child) -> None:
     """Render every job in one forked child bounded in memory and time; raise
-    :class:`TemplateProblem` with the template and tag when one fails."""
+    :class:`TemplateProblem` with the template and tag when one fails.
+
+    Each template may use :func:`limits.render_budget` CPU seconds (a floor plus a share per
+    1,000 characters of review data), enforced by RLIMIT_CPU in the child, so a busy machine
+    does not cut a normal render short; ``timeout`` (wall clock, for all templates) is only the
+    backstop, by default ten times the budgets plus 30 s."""
+    budget = render_budget(ctx)
+    wall = timeout if timeout is not None else WALL_FACTOR * budget * len(jobs) + 30
+    if timeout is not None:
+        budget = min(budget, timeout)
     context = multiprocessing.get_context("fork")
     parent, child = context.Pipe(duplex=False)
-    process = context.Process(target=runner, args=(jobs, ctx, charts, when, child), daemon=True)
+    process = context.Process(target=runner, args=(jobs, ctx, charts, when, child, budget, os.getpid()),
+                              daemon=True)
     process.start()
     child.close()
-    if not parent.poll(timeout):
-        process.kill()
-        process.join()
-        names = ", ".join(t.name for t, _, _ in jobs)
-        raise TemplateProblem(f"{names}: rendering took longer than {timeout:.0f} s (a template "
-                              "loop that never ends?); the render was stopped.")
+    deadline = time.monotonic() + wall
     try:
-        status, message = parent.recv()
-    except EOFError:
-        status, message = "error", "the renderer stopped unexpectedly (memory limit?)"
-    process.join(10)
+        while True:
+            if not parent.poll(max(deadline - time.monotonic(), 0)):
+                names = ", ".join(t.name for t, _, _ in jobs)
+                raise TemplateProblem(f"{names}: rendering took longer than {wall:.0f} s (a "
+                                      "template loop that never ends?); the render was stopped.")
+            try:
+                status, message = parent.recv()
+            except EOFError:
+                status, message = "error", "the renderer stopped unexpectedly (memory limit?)"
+            if status != "done":
+                break
+    finally:
+        if process.is_alive():  # stopped, timed out, or the build was interrupted: no orphan
+            process.kill()
+        process.join(10)
+        parent.close()
     if status != "ok":
         raise TemplateProblem(message)

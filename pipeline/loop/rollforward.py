@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from ..daterange import FIRST, LAST, DateOutOfRange, checked, shifted
 from ..workbook.model import Record, WorkbookData
 from ..workbook.periods import Period
 from ..workbook.rules import is_not_a_decision
@@ -45,37 +46,60 @@ def next_review_id(previous: str) -> str:
     return f"{previous}-next"
 
 
-def _add_months(day: dt.date, months: int) -> dt.date:
+def _add_months(day: dt.date, months: int, field: str) -> dt.date:
     month = day.month - 1 + months
     year, month = day.year + month // 12, month % 12 + 1
+    if not dt.MAXYEAR >= year >= FIRST.year:  # the day before it is checked by the caller
+        raise DateOutOfRange(f"{field} would fall in the year {year}, outside the dates "
+                             f"isms-review supports ({FIRST:%Y-%m-%d} to {LAST:%Y-%m-%d}); {FIX}")
     return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
 def _months_between(start: dt.date, end: dt.date) -> int:
-    after = end + dt.timedelta(days=1)
+    after = shifted(end, DAY, "The day after the previous Period end", FIX)
     return max(1, (after.year - start.year) * 12 + after.month - start.month)
 
 
+DAY = dt.timedelta(days=1)
+FIX = ("give the next review's dates with --period-start, --period-end, --cutoff and --meeting "
+       "(or correct the previous workbook's Review sheet).")
+
+
 def rolled_review(previous: dict[str, Any], options: NextReview) -> dict[str, Any]:
+    """The next review's Review fields. Every date computed here (a period later, as far
+    before the meeting as last time) is checked against 1900-01-01 to 9998-12-31, so a date at
+    the edge names the field instead of overflowing."""
+    given = {"Period start": options.period_start, "Period end": options.period_end,
+             "Data cut-off": options.cutoff, "Meeting date": options.meeting}
+    for name, value in given.items():  # what the user typed is named first
+        if value is not None:
+            checked(value, name, "choose a date from 1900 to 9998.")
     review = {k: v for k, v in previous.items() if v is not None}
     for cleared in ("Approved by", "Approved on", "Next review date"):
         review.pop(cleared, None)
     old_start, old_end = previous.get("Period start"), previous.get("Period end")
-    start = options.period_start or (old_end + dt.timedelta(days=1) if old_end else None)
+    start = options.period_start or (shifted(old_end, DAY, "Period start (the day after the "
+                                             "previous Period end)", FIX) if old_end else None)
     end = options.period_end
     if end is None and start and old_start and old_end:
-        end = _add_months(start, _months_between(old_start, old_end)) - dt.timedelta(days=1)
+        end = shifted(_add_months(start, _months_between(old_start, old_end), "Period end"), -DAY,
+                      "Period end", FIX)
     meeting = options.meeting or previous.get("Next review date")
     old_meeting, old_cutoff = previous.get("Meeting date"), previous.get("Data cut-off")
     if meeting is None and end and old_meeting and old_end:
-        meeting = end + (old_meeting - old_end)
+        meeting = shifted(end, old_meeting - old_end, "Meeting date (as long after the Period end "
+                          "as last time)", FIX)
     cutoff = options.cutoff
     if cutoff is None and meeting and old_meeting and old_cutoff:
-        cutoff = meeting - (old_meeting - old_cutoff)
+        cutoff = shifted(meeting, old_cutoff - old_meeting, "Data cut-off (as long before the "
+                         "Meeting date as last time)", FIX)
+    dates = {"Period start": start, "Period end": end, "Data cut-off": cutoff, "Meeting date": meeting}
+    for name, value in dates.items():
+        if isinstance(value, dt.date):
+            checked(value, f"The next review's {name}", FIX)
     review.update({
         "Review ID": options.review_id or next_review_id(str(previous.get("Review ID") or "MR")),
-        "Period start": start, "Period end": end, "Data cut-off": cutoff,
-        "Meeting date": meeting, "Version": "1.0",
+        **dates, "Version": "1.0",
     })
     return review
 

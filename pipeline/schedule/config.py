@@ -17,7 +17,8 @@ _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 _TIME = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 KNOWN = {"name", "workbook", "evidence", "output", "meeting", "timezone", "lead_business_days",
          "holidays_country", "holidays_subdivision", "extra_holidays", "generate_at", "delivery",
-         "allow_incomplete"}
+         "allow_incomplete", "time_limit_minutes"}
+TIME_LIMIT_MINUTES = 30  # one review's build; a build that overruns is stopped and retried
 DELIVERY_KEYS = {"smtp_host", "smtp_port", "starttls", "username", "password_env", "sender",
                  "recipients", "max_attachment_mb"}
 
@@ -53,6 +54,7 @@ class ReviewSchedule:
     generate_at: dt.time = dt.time(7, 0)
     allow_incomplete: bool = False
     delivery: Delivery | None = None
+    time_limit: float = TIME_LIMIT_MINUTES * 60.0  # seconds
 
 
 @dataclass
@@ -149,6 +151,10 @@ def _review(entry: dict[str, Any], base: Path, where: str, problems: _Problems) 
     if not match:
         problems.add(where, "generate_at", f"'{at}' must be HH:MM on the 24-hour clock.")
     delivery = _delivery(entry.get("delivery"), where, problems)
+    limit = entry.get("time_limit_minutes", TIME_LIMIT_MINUTES)
+    if not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= 1440:
+        problems.add(where, "time_limit_minutes", "must be a whole number of minutes from 1 to 1440.")
+        limit = TIME_LIMIT_MINUTES
     if len(problems.lines) > start:
         return None
     return ReviewSchedule(
@@ -156,7 +162,8 @@ def _review(entry: dict[str, Any], base: Path, where: str, problems: _Problems) 
         timezone=str(timezone), meeting=meeting, lead_business_days=lead, holidays_country=country,
         holidays_subdivision=subdivision, extra_holidays=tuple(extra),
         generate_at=dt.time(int(match.group(1)), int(match.group(2))) if match else dt.time(7, 0),
-        allow_incomplete=bool(entry.get("allow_incomplete", False)), delivery=delivery)
+        allow_incomplete=bool(entry.get("allow_incomplete", False)), delivery=delivery,
+        time_limit=limit * 60.0)
 
 
 def _delivery(raw: Any, where: str, problems: _Problems) -> Delivery | None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import zoneinfo
 
+from ..daterange import checked
 from ..workdays import HolidayCalendar, pre_read_due
 from .config import ReviewSchedule
 
@@ -24,6 +25,8 @@ def calendar_for(review: ReviewSchedule, workbook: HolidayCalendar | None = None
 
 def due_date(meeting: dt.date, lead: int, review: ReviewSchedule,
              workbook: HolidayCalendar | None = None) -> dt.date:
+    checked(meeting, "Meeting date", f"correct it on the Review sheet of {review.workbook} (or "
+            f"'meeting' for '{review.name}' in the schedule file).")
     return pre_read_due(meeting, lead, calendar_for(review, workbook))
 
 

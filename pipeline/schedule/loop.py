@@ -1,18 +1,20 @@
 """The long-running scheduler: the `schedule` package ticks every minute; each tick runs what is
-due. Catch-up at start; SIGTERM/SIGINT stop it cleanly between jobs, never mid-write; a job that
-fails is logged inside the job (so `schedule` does not re-run it on every loop pass)."""
+due. Catch-up at start. SIGTERM/SIGINT stop it at once and cleanly: a build in progress is
+stopped (its child removes the staging folder and kills LibreOffice), nothing of it is
+published, and it is retried at the next start. A job that fails is logged inside the job (so
+`schedule` does not re-run it on every loop pass); one review's crash never reaches here."""
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
 import logging
-import signal
 import threading
 from collections.abc import Callable, Iterator
 
 import schedule
 
+from ..signals_guard import Interrupted, interruptible
 from .config import ReviewSchedule
 from .runner import run_due
 from .state import locked, state_path
@@ -35,12 +37,6 @@ def all_locks(reviews: list[ReviewSchedule]) -> Iterator[None]:
 def run_forever(reviews: list[ReviewSchedule], clock: Callable[[], dt.datetime] = utc_now,
                 stop: threading.Event | None = None, tick_seconds: int = 60) -> None:
     stop = stop or threading.Event()
-
-    def request_stop(signum: int, _frame: object) -> None:
-        log.info("received %s: stopping after the current job", signal.Signals(signum).name)
-        stop.set()
-
-    previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGTERM, signal.SIGINT)}
     scheduler = schedule.Scheduler()
 
     def job() -> None:
@@ -50,14 +46,15 @@ def run_forever(reviews: list[ReviewSchedule], clock: Callable[[], dt.datetime] 
             log.exception("scheduler tick failed; will try again on the next tick")
 
     try:
-        with all_locks(reviews):
+        with interruptible(), all_locks(reviews):
             log.info("scheduler started for %d review(s); catching up", len(reviews))
             job()
             scheduler.every(tick_seconds).seconds.do(job)
             while not stop.is_set():
                 scheduler.run_pending()
                 stop.wait(1)
+    except Interrupted as exc:
+        log.info("received %s: stopping (a build in progress is stopped, nothing of it is "
+                 "published, and it is retried at the next start)", exc.name)
     finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
         log.info("scheduler stopped")
