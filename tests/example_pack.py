@@ -21,10 +21,15 @@ class Pack:
     folder: Path   # <out>/<Review ID>
 
     def file(self, suffix: str) -> Path:
+        """A published file: in the final pack, else the pre-read pack (the stage pointers)."""
+        for stage in ("final", "pre-read"):
+            path = self.folder / stage / f"{RID}-{suffix}"
+            if path.exists():
+                return path
         return self.folder / f"{RID}-{suffix}"
 
     def copy(self, tmp: Path) -> Pack:
-        shutil.copytree(self.out, tmp / "out")
+        shutil.copytree(self.out, tmp / "out", symlinks=True)  # the stage pointers stay pointers
         return Pack(tmp / "out", tmp / "out" / RID)
 
 

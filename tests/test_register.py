@@ -176,7 +176,8 @@ def test_example_register_records_every_issued_document(example_pack: Pack) -> N
     good, final = reg.sha256_file(GOOD), reg.sha256_file(FINAL)
     assert [e["workbook_sha256"] for e in entries] == [good] * 4 + [final] * 2
     for entry in entries[:4]:  # nothing replaced them since
-        assert reg.sha256_file(example_pack.folder / entry["file"]) == entry["sha256"]
+        published = sorted(example_pack.folder.glob(f"*-v*/{entry['file']}"))  # versioned packs
+        assert published and all(reg.sha256_file(p) == entry["sha256"] for p in published)
     stamp = dt.datetime.fromtimestamp(int(EPOCH), dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     assert {e["time"] for e in entries} == {stamp}  # SOURCE_DATE_EPOCH
 
@@ -184,11 +185,11 @@ def test_example_register_records_every_issued_document(example_pack: Pack) -> N
 def test_rebuilding_the_pre_read_after_final_minutes_is_refused_then_reissued(
         example_pack: Pack, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     pack = example_pack.copy(tmp_path)
-    before = {p.name: p.read_bytes() for p in pack.folder.glob("*.pdf")}
+    before = {str(p): p.read_bytes() for p in pack.folder.glob("*/*.pdf")}
     register_before = (pack.folder / reg.REGISTER).read_bytes()
     code, _, err = build(pack.out)
     assert code == 1 and "--reissue" in err and "final minutes v1.0" in err and "Traceback" not in err
-    assert {p.name: p.read_bytes() for p in pack.folder.glob("*.pdf")} == before
+    assert {str(p): p.read_bytes() for p in pack.folder.glob("*/*.pdf")} == before
     assert (pack.folder / reg.REGISTER).read_bytes() == register_before
     monkeypatch.setenv("SOURCE_DATE_EPOCH", str(int(EPOCH) + 86400))
     code, out, err = build(pack.out, GOOD, "--reissue", "--change-note", "corrected the d2 trend")
@@ -251,11 +252,12 @@ def test_final_bundle_in_a_fresh_folder_fails_naming_what_is_missing(tmp_path: P
     assert "--allow-incomplete" in err and not (tmp_path / "out" / RID).exists()
     code, _, err = build(tmp_path / "out", FINAL, "--stage", "final", "--allow-incomplete")
     assert code == 0, err
-    manifest = json.loads((tmp_path / "out" / RID / f"{RID}-bundle-manifest.json").read_text("utf-8"))
+    manifest = json.loads((tmp_path / "out" / RID / "final" / f"{RID}-bundle-manifest.json")
+                          .read_text("utf-8"))
     assert manifest["status"].startswith("INCOMPLETE")
     assert any("pre-read as circulated" in m for m in manifest["control"]["missing"])
     cover_pages = next(p["pages"] for p in manifest["parts"] if p["key"] == "cover")
-    with pdfplumber.open(tmp_path / "out" / RID / f"{RID}-bundle.pdf") as pdf:
+    with pdfplumber.open(tmp_path / "out" / RID / "final" / f"{RID}-bundle.pdf") as pdf:
         cover = " ".join(pdf.pages[n].extract_text() or "" for n in range(cover_pages))
     cover = cover.replace("\n", " ")
     assert "Completeness: INCOMPLETE" in cover and "the agenda as circulated" in cover
@@ -263,7 +265,7 @@ def test_final_bundle_in_a_fresh_folder_fails_naming_what_is_missing(tmp_path: P
 
 def test_final_bundle_refuses_a_replaced_pre_read(example_pack: Pack, tmp_path: Path) -> None:
     pack = example_pack.copy(tmp_path)
-    path = pack.file("pre-read.pdf")
-    path.write_bytes(path.read_bytes() + b"\n% not the one circulated\n")
+    for path in {p.resolve() for p in pack.folder.glob(f"*/{RID}-pre-read.pdf")}:  # every copy
+        path.write_bytes(path.read_bytes() + b"\n% not the one circulated\n")
     code, _, err = build(pack.out, FINAL, "--stage", "final")
     assert code == 1 and "the pre-read v1.0 as circulated" in err and "put the circulated copy back" in err
