@@ -22,7 +22,10 @@ GOLDEN = Path(__file__).parent / "golden" / "acme_analysis.json"
 def test_example_analysis_matches_the_reviewed_golden_file() -> None:
     code, out, err = run_cli("analyse", str(GOOD), "--json")
     assert code == 0, err
-    assert json.loads(out) == json.loads(GOLDEN.read_text("utf-8")), (
+    data = json.loads(out)
+    envelope = {k: data.pop(k) for k in ("schema_version", "command", "ok", "findings")}
+    assert envelope["schema_version"] == 1 and envelope["command"] == "analyse" and envelope["ok"]
+    assert data == json.loads(GOLDEN.read_text("utf-8")), (
         "analysis changed: review the difference, then regenerate tests/golden/acme_analysis.json")
 
 
