@@ -46,8 +46,10 @@ def test_invalid_workbook_is_reported_not_analysed(mutate: Callable[..., Path]) 
         wb["f Risks"]["D5"] = "high"
 
     code, out, err = run_cli("analyse", str(mutate(fn)), "--json")
-    assert code == 1 and out == ""
-    assert "wrong-type" in err and "fix the errors" in err
+    report = json.loads(out)  # the findings as JSON on stdout, never text on stderr (issue 16)
+    assert code == 1 and report["command"] == "analyse" and not report["ok"]
+    assert "wrong-type" in {f["code"] for f in report["findings"]}
+    assert "wrong-type" not in err and "fix the errors" in err
 
 
 def test_terminal_summary_names_the_decisions() -> None:
