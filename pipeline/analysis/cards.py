@@ -156,7 +156,10 @@ def _themes(data: WorkbookData, asks: list[DecisionRequest]) -> tuple[list[_Them
     for ask in asks:
         groups.setdefault(links.find(ask.source_id.casefold()), []).append(ask)
     position = {k: i for i, k in enumerate(order)}
-    themes = [_Theme(found, sorted((k for k in links.parent if links.find(k) == root),
+    members: dict[str, list[str]] = {}
+    for key in list(links.parent):  # one pass: the large registers have 20,000 rows
+        members.setdefault(links.find(key), []).append(key)
+    themes = [_Theme(found, sorted(members.get(root, [root]),
                                    key=lambda k: (position.get(k, len(position)), k)))
               for root, found in groups.items()]
     return themes, spelling
