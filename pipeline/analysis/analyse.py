@@ -237,9 +237,11 @@ def item_names(data: WorkbookData) -> dict[str, str]:
                     next((c for c in columns if c.type == "text"), None))
         if name is None:
             continue
+        column = name.name  # both declared on the sheet: read the values directly (hot loop)
         for rec in table.records:
-            if rec[key] is not None and rec[name.name]:
-                out.setdefault(str(rec[key]).casefold(), " ".join(str(rec[name.name]).split()))
+            item, text = rec.values.get(key), rec.values.get(column)
+            if item is not None and text:
+                out.setdefault(str(item).casefold(), " ".join(str(text).split()))
     return out
 
 

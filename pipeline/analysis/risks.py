@@ -100,7 +100,7 @@ def analyse_risks(table: Table | None, scope: Scope, settings: AnalysisSettings)
         identified_in_period=[str(r["Risk ID"]) for r in recs if scope.in_period(r["Identified on"])],
         above_appetite_detail=above,
         treatment_state={x.id: treatment_state(x, scope.cutoff) for x in above},
-        appetites=sorted({r["Appetite"] for r in recs if isinstance(r["Appetite"], int)}),
+        appetites=sorted({x.appetite for x in lines if isinstance(x.appetite, int)}),
         basis=f"Residual scores at the cut-off {scope.cutoff.isoformat()}; new risks identified "
               f"{scope.period_start.isoformat()} to {scope.period_end.isoformat()}.",
     )
