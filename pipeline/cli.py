@@ -206,7 +206,7 @@ def analyse_command(workbook: Path, as_json: bool, charts_dir: Path | None,
     result = check_workbook(workbook, previous=previous)
     if not result.report.ok:
         if as_json:
-            click.echo(result.report.to_json())
+            click.echo(dumps({**result.report.to_dict(), "command": "analyse"}))
         else:
             print_report(result.report, console())
         click.echo(f"error: {workbook}: fix the errors above, then run analyse again.", err=True)

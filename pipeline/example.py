@@ -3,7 +3,8 @@
 Deterministic: the same code writes the same bytes, so ``examples/acme/`` is checked against it
 by the tests. It carries deliberate problems a reviewer must see: an overdue action, an action
 carried forward twice, a risk above appetite without an accepted or running treatment, a major
-nonconformity still open, and (in the final workbook) a "decision" that only notes.
+nonconformity past its due date, a risk scored higher after controls than before (R-007), a risk
+described twice (R-119 repeats R-107), and (in the final workbook) a "decision" that only notes.
 """
 
 from __future__ import annotations
@@ -40,6 +41,9 @@ REVIEW: dict[str, Any] = {
     "Pre-read lead (business days)": 5,
     "Holiday calendar": "GB-ENG",
     "Currency": "GBP",
+    "Risk appetite rule": "Set per risk by the ISMS committee on the risk owner's proposal: 4 for "
+    "legal and regulatory exposure, 6 for data-leak and device risks, 8 to 10 for operational and "
+    "cyber risks, 12 for low-impact site risks.",
     "Next review date": D(2027, 6, 10),
 }
 
@@ -184,6 +188,80 @@ IMPROVEMENTS = [
     ("OFI-05", "Security champions in each development team", "Secure-coding training", "Earlier detection of design flaws.", "2 hours per champion per week", None, "Medium", "Approve the champion role and time."),
 ]
 
+# The decision columns of f Risks and g Improvements (options with costs in GBP, the
+# recommendation, the consequence of not deciding, the decide-by date and the linked items).
+DECISION_COLUMNS: dict[str, dict[str, Any]] = {
+    "R-007": {
+        "Options": "Fund the weekend migration to the new Leeds server: 8000; Accept the risk "
+                   "formally until 31 March 2027: 0; Do nothing: 0",
+        "Recommendation": "Fund the weekend migration to the new Leeds server: the hardware is "
+                          "delivered and only the migration remains.",
+        "Consequence": "The unsupported server stays in service with known unpatched flaws; a "
+                       "compromise would stop the Leeds warehouse.",
+        "Decide by": D(2026, 12, 11), "Related IDs": "ACT-2025-08"},
+    "R-011": {
+        "Options": "Require the security questionnaire before any new supplier contract: 0; "
+                   "Commission audits of the ten largest suppliers: 15000; Do nothing: 0",
+        "Recommendation": "Require the security questionnaire before any new supplier contract "
+                          "now; audit the largest suppliers in 2027.",
+        "Consequence": "Supplier weaknesses stay unknown and the NIS2 supply-chain duty is not "
+                       "met.",
+        "Related IDs": "NC-2026-06, ACT-2026-05"},
+    "R-014": {
+        "Options": "Fund the database migration project in 2027: 40000; Accept the risk until "
+                   "the end of support: 0; Do nothing: 0",
+        "Recommendation": "Fund the database migration project in 2027, to finish before the "
+                          "engine's end of support in June 2027.",
+        "Consequence": "From June 2027 the tracking database receives no security patches.",
+        "Decide by": D(2027, 1, 31), "Related IDs": "CTX-04"},
+    "R-018": {
+        "Options": "Accept the risk until the scanners are replaced in Q2 2027: 0; Replace the "
+                   "scanners now: 30000; Do nothing: 0",
+        "Recommendation": "Accept the risk until the scanners are replaced in Q2 2027, reviewed "
+                          "monthly by the COO.",
+        "Consequence": "The scanners keep outdated firmware with no recorded acceptance; the "
+                       "auditor will raise it.",
+        "Related IDs": "FB-08"},
+    "OFI-01": {
+        "Options": "Approve a GRC tool pilot for H1 2027: 18000; Defer to the 2028 budget: 0; "
+                   "Do nothing: 0",
+        "Recommendation": "Defer to the 2028 budget: audit preparation is manageable while the "
+                          "backup and SOC 2 work take priority.",
+        "Consequence": "Audit preparation keeps taking about 15 days per audit.",
+        "Related IDs": "EX-2026-01"},
+    "OFI-02": {
+        "Options": "Fund immutable backup storage now: 12000; Keep the current backups with "
+                   "manual restore tests: 0; Do nothing: 0",
+        "Recommendation": "Fund immutable backup storage now, with quarterly restore tests, to "
+                          "close NC-2026-02 before the next surveillance audit.",
+        "Consequence": "Restores of the tracking platform stay unproven and ransomware could "
+                       "destroy the backups.",
+        "Decide by": D(2026, 12, 11), "Related IDs": "NC-2026-02, R-009"},
+    "OFI-03": {
+        "Options": "Approve the assessment in Q1 2027: 25000; Defer it to H2 2027: 25000; Do "
+                   "nothing: 0",
+        "Recommendation": "Approve the assessment in Q1 2027, before the enterprise renewals.",
+        "Consequence": "Enterprise customers renewing in 2027 ask for SOC 2 evidence Acme cannot "
+                       "give.",
+        "Decide by": D(2026, 12, 11), "Related IDs": "IP-01, OBJ-05, FB-01"},
+    "OFI-04": {
+        "Options": "Add passwordless sign-in to the 2027 roadmap: 0; Do nothing: 0",
+        "Recommendation": "Add passwordless sign-in to the 2027 roadmap.",
+        "Consequence": "Helpdesk tickets about MFA prompts on warehouse scanners continue.",
+        "Related IDs": "FB-08"},
+    "OFI-05": {
+        "Options": "Approve the champion role and two hours a week per champion: 9000; Do "
+                   "nothing: 0",
+        "Recommendation": "Approve the champion role and two hours a week per champion.",
+        "Consequence": "Design flaws keep being found late, after release.",
+        "Related IDs": "ACT-2026-08"},
+}
+
+
+def _with_decisions(rows: list[dict[str, Any]], key: str) -> list[dict[str, Any]]:
+    return [{**row, **DECISION_COLUMNS.get(row[key], {})} for row in rows]
+
+
 EVIDENCE = [
     ("EV-A01", "Action tracker export with closure evidence", "a/action-tracker-2026-11.pdf", "a", "ciso", D(2026, 11, 13)),
     ("EV-B01", "Context and issues register H2 2026", "b/context-register.pdf", "b", "ciso", D(2026, 11, 10)),
@@ -219,6 +297,11 @@ def _rows(keys: tuple[str, ...], data: list[tuple[Any, ...]], people: tuple[str,
     return out
 
 
+def _site(i: int) -> int:
+    """Sites cycle so that descriptions differ, except R-119 which repeats R-107 on purpose."""
+    return i % 3 if i < 12 or i == 19 else (i + 1) % 3
+
+
 def _extra_risks(count: int) -> list[tuple[Any, ...]]:
     """Plausible low-level risks to give the register a realistic size (deterministic)."""
     rng = random.Random(27001)
@@ -232,7 +315,7 @@ def _extra_risks(count: int) -> list[tuple[Any, ...]]:
         likelihood, impact = rng.randint(1, 4), rng.randint(1, 4)
         rl, ri = max(1, likelihood - 1), max(1, impact - rng.randint(0, 1))
         rows.append((
-            f"R-{100 + i:03d}", f"{threats[i % len(threats)]} ({['London', 'Leeds', 'cloud'][i % 3]})",
+            f"R-{100 + i:03d}", f"{threats[i % len(threats)]} ({['London', 'Leeds', 'cloud'][_site(i)]})",
             owners[i % len(owners)], likelihood, impact, rl, ri, 12, "Modify",
             "Implemented" if i % 3 else "In progress", D(2026, 12, 31) if i % 3 == 0 else None,
             "No", D(2025, 1 + i % 12, 1 + i % 27),
@@ -268,6 +351,8 @@ def example_content(final: bool) -> tuple[dict[str, Any], dict[str, list[dict[st
         "Evidence": _rows(("Evidence ID", "Title", "File", "Input ref", "Owner", "Date"), EVIDENCE, ("Owner",)),
         "Decisions": _rows(("Decision ID", "Input ref", "Type", "Decision", "Owner", "Due date", "Priority", "Closure evidence"), DECISIONS, ("Owner",)) if final else [],
     }
+    rows["f Risks"] = _with_decisions(rows["f Risks"], "Risk ID")
+    rows["g Improvements"] = _with_decisions(rows["g Improvements"], "Opportunity ID")
     return review, rows, {}
 
 

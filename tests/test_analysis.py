@@ -107,7 +107,7 @@ def test_series_shows_last_n_periods_configurable(tmp_path: Path) -> None:
     rows = {"d2 Metrics": metric_rows([80, 81, 82, 83, 84, 85])}
     m = run(tmp_path, rows, settings=AnalysisSettings(periods_shown=2)).metric("M-1")
     assert [p.period.label for p in m.series] == ["2026-05", "2026-06"] and m.history == 6
-    assert len(run(tmp_path, rows).metric("M-1").series) == 4
+    assert len(run(tmp_path, rows).metric("M-1").series) == 6  # default: every period
 
 
 def test_target_change_is_a_limitation(tmp_path: Path) -> None:
@@ -185,16 +185,19 @@ def test_nonconformity_kpis(tmp_path: Path) -> None:
             nc("N2", "Minor", D(2026, 2, 1), "Closed", D(2026, 3, 3), True),  # 30 days
             nc("N3", "Minor", D(2026, 2, 15), "Closed", D(2026, 2, 25), False),  # 10 days
             nc("N4", "Observation", D(2026, 3, 1), "Closed", D(2026, 5, 30), True)]  # 90 days
+    rows.append(nc("N0", "Minor", D(2025, 10, 1), "Closed", D(2025, 12, 1), True))  # before
     n = run(tmp_path, {"d1 Nonconformities": rows, "d2 Metrics": metric_rows([1, 2, 3])}).nonconformities
-    assert (n.total, n.open, n.closed) == (4, 1, 3)
-    assert n.open_by_severity == {"Major": 1, "Minor": 0, "Observation": 0}
+    # observations are not nonconformities; closure figures count closures within the period
+    assert (n.total, n.open, n.closed) == (4, 1, 2)
+    assert n.observations_open == 0 and n.closed_before_period == 1
+    assert n.open_by_severity == {"Major": 1, "Minor": 0}
     assert [(o.id, o.age_days) for o in n.open_detail] == [("N1", 186)]
-    assert n.days_to_close_median == 30 and n.days_to_close_mean == pytest.approx(130 / 3)
-    assert n.verified == 2 and n.verified_share == pytest.approx(2 / 3)
+    assert n.days_to_close_median == 20 and n.days_to_close_mean == pytest.approx(20)
+    assert n.verified == 1 and n.verified_share == pytest.approx(1 / 2)
     assert n.majors_open == ["N1"]
     flow = {f.period.label: (f.opened, f.closed) for f in n.per_period}
-    assert flow == {"2026-01": (1, 0), "2026-02": (2, 1), "2026-03": (1, 1), "2026-04": (0, 0),
-                    "2026-05": (0, 1), "2026-06": (0, 0)}
+    assert flow == {"2026-01": (1, 0), "2026-02": (2, 1), "2026-03": (0, 1), "2026-04": (0, 0),
+                    "2026-05": (0, 0), "2026-06": (0, 0)}
 
 
 def test_no_closed_ncs(tmp_path: Path) -> None:
@@ -319,7 +322,7 @@ def test_decisions_requested_come_with_their_input(tmp_path: Path) -> None:
     asks = run(tmp_path, rows).decisions_requested
     assert [(d.input_ref, d.source_id, d.kind) for d in asks] == [
         ("a", "A6", "Escalated action"), ("a", "A7", "Escalated action"),
-        ("f", "R1", "Risk above appetite without treatment"), ("f", "R5", "Risk acceptance"),
+        ("f", "R1", "Risk above appetite, treatment overdue"), ("f", "R5", "Risk acceptance"),
         ("g", "G1", "Resource request")]
     assert "1 day overdue" in asks[1].request and "2 FTE" in asks[-1].request
 

@@ -97,17 +97,30 @@ def test_pre_read_has_every_section_with_clause_charts_and_tables(pre_read_pack:
     found = headings(path)
     for clause in INPUT_CLAUSES:
         assert any(h.startswith(clause) for h in found), clause
-    assert "Executive summary" in found and "Appendix: register extracts" in found
+    for heading in ("What you must decide", "Decision cards", "Headline figures and what each "
+                    "counts", "Appendix: register extracts"):
+        assert heading in found, heading
     document = docx.Document(str(path))
     assert len(document.inline_shapes) == 12  # 8 metric trends + 4 KPI charts
-    kpis = document.tables[1]
-    assert kpis.rows[0].cells[0].text == "Measure" and len(kpis.rows) == 8
+    kpis = next(t for t in document.tables if t.rows[0].cells[0].text == "Measure")
+    assert len(kpis.rows) == 10
     assert any(c.text == "MISSED" for row in kpis.rows for c in row.cells)
     text = text_of(path)
     for expected in ("ACT-2025-08", "R-007", "NC-2026-02", "M-02", "declining",
                      "Data cut-off", "No value for 2026-08", "Decisions requested of management"):
         assert expected in text, expected
     assert text.count("Period 1 May 2026 to 31 October 2026; data cut-off 13 November 2026.") == 10
+
+
+def test_page_one_answers_the_executive(pre_read_pack: Path) -> None:
+    """Is the ISMS effective, what must I decide, what does it cost, what if I don't — and the
+    overdue major nonconformity with its days overdue — all on the first page of the PDF."""
+    page = PdfReader(str(pre_read_pack / f"{RID}-pre-read.pdf")).pages[0].extract_text()
+    flat = " ".join(page.split())
+    for expected in ("Is the ISMS effective? At risk", "Certification at risk",
+                     "NC-2026-02", "44 days past due", "142 days open", "What you must decide",
+                     "£94,000", "£12,000", "£40,000", "If not decided", "Decide by"):
+        assert expected in flat, expected
 
 
 def test_minutes_form_has_empty_decision_table(pre_read_pack: Path) -> None:

@@ -98,18 +98,32 @@ def asks(a: ActionsResult, view: View) -> list[DecisionRequest]:
     return out
 
 
+COLUMNS = ("Action ID", "Action", "Due date", "Status", "Completed on", "Carry-forward count")
+ON_TIME_DEFINITION = ("Actions from earlier reviews due within the review period (Cancelled ones "
+                      "excluded) whose Status is Done with 'Completed on' on or before the due "
+                      "date, out of all of them.")
+
+
 def summary(a: ActionsResult, view: View) -> Summary:
-    text = (f"{a.total} actions tracked: {a.open} still open. {percent(a.on_time_rate)} of the "
-            f"{a.due_in_period} actions due in the period were done on time. "
-            f"{len(a.overdue)} are overdue at the cut-off"
+    text = (f"{a.total} actions tracked: {a.open} still open. {a.done_on_time} of the "
+            f"{a.due_in_period} actions due in the period ({percent(a.on_time_rate)}) were "
+            f"completed by their due date. {len(a.overdue)} are overdue at the cut-off"
             + (f", the oldest by {days(a.overdue_detail[0].days_overdue)}" if a.overdue else "")
             + (f"; {', '.join(a.escalate)} must be escalated after repeated carry-forward."
                if a.escalate else "."))
     rows = [[o.id, o.action, o.owner, short_date(o.due), number(o.days_overdue),
              number(o.carry_forward)] for o in a.overdue_detail]
+    recs = [f"{o.id} ({o.action}): {days(o.days_overdue)} overdue"
+            + (f", carried forward {o.carry_forward} times: escalate to top management"
+               if o.id in a.escalate else f": {o.owner} to set a new date")
+            + "." for o in a.overdue_detail]
+    significance = "High" if a.escalate else "Medium" if a.overdue else "Low"
     return Summary(text, SummaryTable(["Overdue action", "Action", "Owner", "Due", "Days overdue",
                                        "Carried forward"], rows),
-                   [ChartRef("kpi_actions", "Actions by status")])
+                   [ChartRef("kpi_actions", "Actions by status")],
+                   significance=significance, recommendations=recs,
+                   significance_rule="High when an action is to be escalated; Medium when any is "
+                                     "overdue; otherwise Low.")
 
 
 def figures(a: ActionsResult, view: View) -> list[Figure]:
@@ -117,12 +131,15 @@ def figures(a: ActionsResult, view: View) -> list[Figure]:
     on_time: FigureStatus = "info" if rate is None else (
         "met" if rate >= 0.9 else "near" if rate >= 0.75 else "missed")
     return [
-        Figure("Previous actions done on time",
-               f"{percent(rate)} ({a.done_on_time} of {a.due_in_period})", on_time, a.basis),
+        Figure("Previous-review actions completed by their due date",
+               f"{percent(rate)} ({a.done_on_time} of {a.due_in_period})", on_time, a.basis,
+               ON_TIME_DEFINITION),
         Figure("Actions overdue", number(len(a.overdue)), "missed" if a.overdue else "met",
-               f"at the cut-off {long_date(view.cutoff)}"),
+               f"at the cut-off {long_date(view.cutoff)}",
+               "Actions Open or In progress whose due date is before the cut-off."),
         Figure("Actions to escalate", number(len(a.escalate)), "missed" if a.escalate else "met",
-               "Carried forward twice or more"),
+               "Carried forward twice or more",
+               "Actions still open after being carried forward at two or more reviews."),
     ]
 
 

@@ -63,13 +63,14 @@ class Analysis:
     settings: AnalysisSettings = field(default_factory=AnalysisSettings)
     changes: ReviewChanges | None = None
     currency: str = ""
+    names: dict[str, str] = field(default_factory=dict)
 
     # -------------------------------------------------------------- per input, generically
 
     def view(self, ref: str) -> View:
         results = {r.module.key: r.result for r in self.inputs.values()}
         return View(self.inputs[ref].spec, self.period_start, self.period_end, self.cutoff,
-                    self.settings, results, self.currency)
+                    self.settings, results, self.currency, self.names)
 
     def summary(self, ref: str) -> Summary:
         item = self.inputs[ref]
@@ -211,7 +212,7 @@ def analyse(data: WorkbookData, settings: AnalysisSettings = DEFAULT_SETTINGS,
                            for spec in input_specs(data.contract)
                            if data.tables[spec.sheet_name].nothing_to_report},
         inputs=inputs, decisions_requested=[], limitations=notes, settings=settings,
-        changes=changes, currency=currency,
+        changes=changes, currency=currency, names=item_names(data),
     )
     analysis.decisions_requested = [
         d for ref, item in inputs.items() for d in item.module.asks(item.result, analysis.view(ref))]
@@ -220,6 +221,28 @@ def analyse(data: WorkbookData, settings: AnalysisSettings = DEFAULT_SETTINGS,
             notes[ref].append("No data and no 'Nothing to report' statement: this input is "
                               "missing from the review.")
     return analysis
+
+
+def item_names(data: WorkbookData) -> dict[str, str]:
+    """Every item's name by its ID (case-folded): the first long-text column after the ID (the
+    first text column when none), so a card or a line can name what it links."""
+    out: dict[str, str] = {}
+    for table in data.tables.values():
+        id_col = table.sheet.id_column
+        key = id_col.name if id_col is not None else next(iter(table.sheet.row_key), None)
+        if key is None or table.sheet.kind != "table":
+            continue
+        columns = [c for c in table.sheet.columns if c.name != key]
+        name = next((c for c in columns if c.type == "long_text"),
+                    next((c for c in columns if c.type == "text"), None))
+        if name is None:
+            continue
+        column = name.name  # both declared on the sheet: read the values directly (hot loop)
+        for rec in table.records:
+            item, text = rec.values.get(key), rec.values.get(column)
+            if item is not None and text:
+                out.setdefault(str(item).casefold(), " ".join(str(text).split()))
+    return out
 
 
 def _currency(data: WorkbookData) -> str:

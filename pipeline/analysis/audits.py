@@ -78,15 +78,39 @@ def analyse(ctx: InputContext) -> AuditsResult:
     return analyse_audits(ctx.table, ctx.scope, ctx.periods)
 
 
+COLUMNS = ("Audit ID", "Type", "Date", "Majors", "Minors", "Observations", "OFIs", "Status")
+
+
+def trend_table(r: AuditsResult) -> SummaryTable:
+    """Findings per period by grade: every period of the review, empty ones included."""
+    return SummaryTable(["Period", "Audits", *GRADES],
+                        [[p.period.label, str(p.audits), str(p.majors), str(p.minors),
+                          str(p.observations), str(p.ofis)] for p in r.per_period])
+
+
 def summary(r: AuditsResult, view: View) -> Summary:
     t = r.totals
     text = (f"{r.total} audits: {t['Majors']} major and {t['Minors']} minor "
             f"nonconformities, {t['Observations']} observations and {t['OFIs']} opportunities for "
             f"improvement. Still open: {', '.join(r.open) or 'none'}.")
+    with_findings = [p for p in r.per_period if p.majors or p.minors]
+    if r.per_period:
+        text += (f" Nonconformities were found in {len(with_findings)} of {len(r.per_period)} "
+                 "periods" + (f" (majors in {', '.join(p.period.label for p in r.per_period if p.majors)})"
+                              if any(p.majors for p in r.per_period) else "") + ".")
     rows = [[x.id, x.type, short_date(x.date), str(x.majors), str(x.minors), str(x.observations),
              str(x.ofis), x.status] for x in r.audits]
+    majors = [x for x in r.audits if x.majors]
+    recs = [f"{x.id} ({x.type}, {short_date(x.date)}): {x.majors} major finding(s): confirm the "
+            "corrective action is on track before the next external audit." for x in majors]
     return Summary(text, SummaryTable(["Audit", "Type", "Date", "Majors", "Minors", "Obs.", "OFIs",
-                                       "Status"], rows))
+                                       "Status"], rows),
+                   significance="High" if majors else "Medium" if t["Minors"] else "Low",
+                   recommendations=recs,
+                   significance_rule="High when an audit raised a major nonconformity; Medium "
+                                     "when any raised a minor one; otherwise Low.",
+                   extra_tables=[("Findings per period by grade (every period of the review)",
+                                  trend_table(r))])
 
 
 def limitations(r: AuditsResult, ctx: InputContext) -> list[str]:

@@ -13,7 +13,9 @@ and, where it has them:
 - ``figures(result, view) -> list[Figure]``: headline figures for the executive summary;
 - ``limitations(result, ctx) -> list[str]``: data-honesty notes;
 - ``draw(result, view) -> dict[str, bytes]``: charts (PNG) by file stem (matplotlib is
-  imported inside, so validation never loads it).
+  imported inside, so validation never loads it);
+- ``COLUMNS``: the register columns the figures and headline are computed from (the
+  pre-read's appendix prints exactly these).
 
 Inputs without a module get :mod:`pipeline.analysis.generic`. Stages never name inputs: they
 iterate the registry and call these functions.
@@ -48,6 +50,10 @@ class DecisionRequest:
     source_id: str
     kind: str
     request: str
+    consequence: str = ""
+    """What happens if management does not decide (from the workbook or a stated rule)."""
+    recommendation: str = ""
+    """The recommended option (from the workbook or a stated rule); blank when none is given."""
 
 
 @dataclass(frozen=True)
@@ -75,6 +81,13 @@ class View:
     settings: AnalysisSettings
     results: Mapping[str, Any]
     currency: str = ""
+    names: Mapping[str, str] = field(default_factory=dict)
+    """The name of every item by its ID (case-folded), across all sheets."""
+
+    def named(self, item_id: str) -> str:
+        """'IP-05 (Key supplier needs …)', or the bare ID when it has no name."""
+        name = self.names.get(item_id.casefold(), "")
+        return f"{item_id} ({name})" if name else item_id
 
 
 @dataclass
@@ -97,6 +110,8 @@ class Figure:
     value: str
     status: FigureStatus
     basis: str
+    definition: str = ""
+    """Exactly what is counted (one definition per figure, printed beside it)."""
 
 
 @dataclass
@@ -104,6 +119,13 @@ class Summary:
     headline: str
     table: SummaryTable = field(default_factory=lambda: SummaryTable([], []))
     charts: list[ChartRef] = field(default_factory=list)
+    significance: str = ""
+    """High, Medium or Low, by the rule the module states in ``significance_rule``."""
+    recommendations: list[str] = field(default_factory=list)
+    """One recommended action per item that needs one, computed from the data."""
+    significance_rule: str = ""
+    extra_tables: list[tuple[str, SummaryTable]] = field(default_factory=list)
+    """Further titled tables (trends) after the main one."""
 
 
 def _none(*_: Any) -> list[Any]:
@@ -126,6 +148,9 @@ class InputModule:
     figures: Callable[[Any, View], list[Figure]]
     limitations: Callable[[Any, InputContext], list[str]]
     draw: Callable[[Any, View], dict[str, bytes]]
+    columns: tuple[str, ...] = ()
+    """``COLUMNS``: the register columns its headline figures are computed from (the
+    pre-read's appendix prints them, so each figure can be checked on paper)."""
 
 
 @cache
@@ -144,7 +169,7 @@ def load_module(path: str) -> InputModule:
         path=module.__name__, key=str(module.KEY), analyse=module.analyse, summary=module.summary,
         asks=getattr(module, "asks", _none), figures=getattr(module, "figures", _none),
         limitations=getattr(module, "limitations", _none),
-        draw=getattr(module, "draw", _no_charts),
+        draw=getattr(module, "draw", _no_charts), columns=tuple(getattr(module, "COLUMNS", ())),
     )
 
 
@@ -152,5 +177,6 @@ def module_for(spec: InputSpec) -> InputModule:
     module = load_module(spec.analysis)
     if not spec.analysis:  # the generic module serves several inputs: key them by ref
         return InputModule(module.path, f"input_{spec.ref}", module.analyse, module.summary,
-                           module.asks, module.figures, module.limitations, module.draw)
+                           module.asks, module.figures, module.limitations, module.draw,
+                           module.columns)
     return module

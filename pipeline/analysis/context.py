@@ -43,6 +43,9 @@ def analyse(ctx: InputContext) -> ContextResult:
     return analyse_context(ctx.table, ctx.spec.sheet, ctx.scope)
 
 
+COLUMNS = ("Change ID", "Internal/External", "Category", "ISMS impact", "Date identified")
+
+
 def summary(c: ContextResult, view: View) -> Summary:
     cats = ", ".join(f"{k} {v}" for k, v in c.by_category.items())
     text = (f"{c.total} changes in context ({c.by_origin.get('External', 0)} external, "
@@ -50,7 +53,12 @@ def summary(c: ContextResult, view: View) -> Summary:
             + ("Climate change was considered. " if c.climate_change_considered else "")
             + (f"ISMS impact still to be assessed for {', '.join(c.no_impact)}." if c.no_impact else ""))
     return Summary(text.strip(), SummaryTable(["Categories", "Count"],
-                                              [[k, str(v)] for k, v in c.by_category.items()]))
+                                              [[k, str(v)] for k, v in c.by_category.items()]),
+                   significance="Medium" if c.no_impact or not c.climate_change_considered else "Low",
+                   recommendations=[f"{view.named(i)}: ISMS impact not assessed: its owner to "
+                                    "assess it before the meeting." for i in c.no_impact],
+                   significance_rule="Medium when a change's ISMS impact is not assessed or "
+                                     "climate change is not considered; otherwise Low.")
 
 
 def limitations(c: ContextResult, ctx: InputContext) -> list[str]:

@@ -71,14 +71,29 @@ def analyse(ctx: InputContext) -> FeedbackResult:
     return analyse_feedback(ctx.table, ctx.spec.sheet, ctx.scope)
 
 
+COLUMNS = ("Feedback ID", "Date", "Party type", "Category", "Significance", "Response")
+
+
 def summary(f: FeedbackResult, view: View) -> Summary:
     themes = "; ".join(f"{t.party_type} / {t.category} ({t.count}: {', '.join(t.ids)})"
                        for t in f.recurring_themes)
-    text = (f"{f.total} items of feedback, {f.by_significance.get('High', 0)} of high significance. "
-            + (f"Recurring themes: {themes}." if themes else "No recurring theme."))
+    high = "; ".join(view.named(i) for i in f.high_significance)
+    text = (f"{f.total} items of feedback, {f.by_significance.get('High', 0)} of high significance"
+            + (f": {high}" if high else "") + ". "
+            + (f"Recurring themes: {themes}. " if themes else "No recurring theme. ")
+            + (f"No response recorded for {', '.join(f.no_response)}." if f.no_response
+               else "Every item has a response."))
     levels = list(f.by_significance)
     rows = [[party, *(str(row.get(lvl, 0)) for lvl in levels)] for party, row in f.matrix.items()]
-    return Summary(text, SummaryTable(["Party type", *levels], rows))
+    recs = [f"{view.named(i)}: no response recorded: name an owner and record the response."
+            for i in f.no_response]
+    recs += [f"{', '.join(t.ids)} ({t.party_type} / {t.category}) recur: treat the theme once, "
+             "not item by item." for t in f.recurring_themes if t.count >= 3]
+    return Summary(text, SummaryTable(["Party type", *levels], rows),
+                   significance="High" if f.high_significance else "Medium" if f.no_response else "Low",
+                   recommendations=recs,
+                   significance_rule="High when any feedback is of high significance; Medium when "
+                                     "an item has no response; otherwise Low.")
 
 
 def limitations(f: FeedbackResult, ctx: InputContext) -> list[str]:

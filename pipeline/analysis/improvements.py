@@ -77,5 +77,15 @@ def summary(g: ImprovementsResult, view: View) -> Summary:
     rows = [[p.id, p.opportunity, p.priority, p.resources,
              money(p.cost, view.currency) if p.cost else "", p.proposed_decision]
             for p in g.proposals]
+    high = [p for p in g.proposals if p.priority == "High"]
     return Summary(text, SummaryTable(["Proposal", "Opportunity", "Priority", "Resources", "Cost",
-                                       "Decision asked"], rows))
+                                       "Decision asked"], rows),
+                   significance="High" if high else "Medium" if g.proposals else "Low",
+                   recommendations=[f"{p.id} ({p.opportunity}): decide — see its decision card."
+                                    for p in high],
+                   significance_rule="High when a proposal has High priority; Medium when any is "
+                                     "proposed; otherwise Low.")
+
+
+COLUMNS = ("Opportunity ID", "Opportunity", "Estimated cost", "Priority", "Proposed decision",
+           "Related IDs")

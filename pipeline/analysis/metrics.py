@@ -18,7 +18,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Literal
 
-from ..formatting import number
+from ..formatting import number, percent
 from ..workbook.model import Record, Table, WorkbookData
 from ..workbook.periods import Granularity, Period, from_ordinal
 from .base import ChartRef, Figure, FigureStatus, InputContext, Summary, SummaryTable, View
@@ -120,7 +120,8 @@ def analyse_metric(rows: list[Record], settings: AnalysisSettings) -> MetricResu
     return MetricResult(
         id=str(first["Metric ID"]), name=str(last.get("Metric", "")), unit=str(last.get("Unit", "")),
         better_when=better, target=target, owner=str(last.get("Owner", "")),
-        source=str(last.get("Source", "")), series=points[-settings.periods_shown:],
+        source=str(last.get("Source", "")),
+        series=points[-settings.periods_shown:] if settings.periods_shown else points,
         history=len(points), latest=points[-1].value if points else None,
         latest_period=points[-1].period if points else None,
         previous=points[-2].value if len(points) > 1 else None,
@@ -201,6 +202,33 @@ def status_counts(metrics: list[MetricResult]) -> dict[str, int]:
     return counts
 
 
+COLUMNS = ("Metric ID", "Metric", "Unit", "Better when", "Target", "Period", "Value")
+
+
+def shown_periods(m: MetricResult) -> str:
+    """The periods a metric's chart covers, in words."""
+    if not m.series:
+        return "no periods"
+    first, last = m.series[0].period.label, m.series[-1].period.label
+    return f"periods {first} to {last}" if first != last else f"period {first}"
+
+
+def recommendation(m: MetricResult) -> str:
+    """One line for a metric that misses its target or declines, from its own data."""
+    gap = (m.latest - m.target) if m.latest is not None and m.target is not None else None
+    reasons = []
+    if m.status == "missed":
+        reasons.append(f"missed its target of {number(m.target, m.unit)} with "
+                       f"{number(m.latest, m.unit)} in {m.latest_period.label if m.latest_period else 'n/a'}"
+                       f" (gap {number(abs(gap) if gap is not None else None, m.unit)}, "
+                       f"{m.better_when.lower()} is better)")
+    if m.trend == "declining":
+        reasons.append("declining over the last periods")
+    linked = f"; it measures {', '.join(m.objectives)}" if m.objectives else ""
+    return (f"{m.id} {m.name}: {' and '.join(reasons)}{linked}. {m.owner or 'Its owner'} to "
+            "present the cause and a recovery plan with a date.")
+
+
 def summary(metrics: list[MetricResult], view: View) -> Summary:
     counts = status_counts(metrics)
     declining = [m.id for m in metrics if m.trend == "declining"]
@@ -213,9 +241,16 @@ def summary(metrics: list[MetricResult], view: View) -> Summary:
              m.latest_period.label if m.latest_period else "n/a", m.status, m.trend]
             for m in metrics]
     charts = [ChartRef("kpi_metrics", "Metrics against target"), *(
-        ChartRef(chart_stem(m.id), f"{m.id} {m.name}: {m.status}, {m.trend}") for m in metrics)]
+        ChartRef(chart_stem(m.id), f"{m.id} {m.name}: {m.status}, {m.trend} ({shown_periods(m)})")
+        for m in metrics)]
+    recs = [recommendation(m) for m in metrics if m.status == "missed" or m.trend == "declining"]
+    both = [m for m in metrics if m.status == "missed" and m.trend == "declining"]
     return Summary(text, SummaryTable(["Metric", "Name", "Target", "Latest", "Period", "Status",
-                                       "Trend"], rows), charts)
+                                       "Trend"], rows), charts,
+                   significance="High" if both else "Medium" if recs else "Low",
+                   recommendations=recs,
+                   significance_rule="High when a metric both misses its target and declines; "
+                                     "Medium when one misses or declines; otherwise Low.")
 
 
 def figures(metrics: list[MetricResult], view: View) -> list[Figure]:
@@ -223,7 +258,10 @@ def figures(metrics: list[MetricResult], view: View) -> list[Figure]:
     status: FigureStatus = "met" if counts["missed"] == 0 and counts["near"] == 0 else (
         "missed" if counts["missed"] else "near")
     return [Figure("Metrics meeting target", f"{counts['met']} of {len(metrics)}", status,
-                   "Latest period of each metric")]
+                   "Latest period of each metric",
+                   "Metrics whose value in their latest period meets the target, respecting "
+                   f"'Better when' (near: within {percent(view.settings.near_tolerance)} of the "
+                   "target).")]
 
 
 def limitations(metrics: list[MetricResult], ctx: InputContext) -> list[str]:

@@ -36,12 +36,19 @@ def analyse(ctx: InputContext) -> PartiesResult:
     return analyse_parties(ctx.table, ctx.scope)
 
 
+COLUMNS = ("Item ID", "Interested party", "ISMS response", "Owner")
+
+
 def summary(p: PartiesResult, view: View) -> Summary:
     text = (f"{p.total} changes in interested parties' needs and expectations. "
             + (f"The ISMS response is not yet decided for {', '.join(p.no_response)}."
                if p.no_response else "Each has a stated ISMS response."))
     return Summary(text, SummaryTable(["Interested party", "Changes"],
-                                      [[k, str(v)] for k, v in p.by_party.items()]))
+                                      [[k, str(v)] for k, v in p.by_party.items()]),
+                   significance="Medium" if p.no_response else "Low",
+                   recommendations=[f"{view.named(i)}: no ISMS response yet: its owner to propose "
+                                    "one before the meeting." for i in p.no_response],
+                   significance_rule="Medium when a change has no ISMS response; otherwise Low.")
 
 
 def limitations(p: PartiesResult, ctx: InputContext) -> list[str]:

@@ -7,8 +7,9 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class AnalysisSettings:
-    periods_shown: int = 4
-    """Periods of each metric shown in the pre-read (the full history is still analysed)."""
+    periods_shown: int = 0
+    """Periods of each metric shown in the pre-read charts; 0 shows every period on the
+    register, so a chart covers the whole review (the full history is always analysed)."""
 
     near_tolerance: float = 0.05
     """A value that misses its target by at most this share of the target (5 %) is *near*.

@@ -7,10 +7,12 @@ from __future__ import annotations
 import datetime as dt
 
 from ..analysis.analyse import Analysis
+from ..analysis.cards import decision_cards
 from ..formatting import clock, long_date, period_range, weekday_date
 from ..workbook.inputs import input_specs
 from ..workbook.model import Record, WorkbookData
 from ..workbook.rules import is_not_a_decision
+from .front import cards, overview
 from .model import (
     AgendaItem,
     Changes,
@@ -56,6 +58,8 @@ def build_context(data: WorkbookData, analysis: Analysis, *, final: bool = False
     start = review.meeting_time or dt.time(10, 0)
     meeting_date = review.meeting_date
     people = data.tables["Attendees"].records
+    headline = kpis(analysis)
+    found = decision_cards(data, analysis)
     return ReviewContext(
         doc=DocControl(
             organisation=clean(review.get("Organisation")), review_id=clean(review.get("Review ID")),
@@ -82,9 +86,10 @@ def build_context(data: WorkbookData, analysis: Analysis, *, final: bool = False
                    for p in people],
         top_management_present=[clean(p["Name"]) for p in people
                                 if p["Top management"] and p["Attendance"] == "Present"],
-        agenda=agenda, kpis=kpis(analysis),
+        agenda=agenda, kpis=headline, overview=overview(data, analysis, headline, found),
+        cards=cards(found, analysis),
         decisions_requested=[ask(data, d) for d in analysis.decisions_requested],
-        sections=sections(data, analysis), appendix=appendix(data),
+        sections=sections(data, analysis), appendix=appendix(data, analysis),
         pre_read_documents=[f"Agenda — {clean(review.get('Review ID'))}",
                             f"Pre-read pack — {clean(review.get('Review ID'))}",
                             *sorted({e for items in evidence.values() for e in items})],

@@ -101,6 +101,8 @@ class Kpi:
     status: str = h("met, near, missed or info.", "missed")
     badge: Any = h("Status word in its colour, placed with {{r kpi.badge }}.")
     basis: str = h("Period and cut-off the figure refers to.")
+    definition: str = h("Exactly what is counted.")
+    note: str = h("Why a metric with a similar name shows another value (blank when none).")
 
 
 @dataclass
@@ -110,6 +112,43 @@ class Ask:
     source_id: str = h("ID of the action, risk or proposal.", "R-007")
     kind: str = h("Kind of request.", "Risk acceptance")
     request: str = h("What management is asked to decide.")
+
+
+@dataclass
+class CardOption:
+    label: str = h("The option.", "Fund immutable backup storage now")
+    cost: str = h("Its cost in the review's currency, or 'cost not stated'.", "£12,000")
+    recommended: bool = h("True for the recommended option.")
+    mark: str = h("'Recommended' for the recommended option, else blank.")
+
+
+@dataclass
+class Card:
+    number: int = h("Card number, in page order.", "1")
+    title: str = h("The theme: lead item's ID and name.", "OFI-02 Immutable, tested backups")
+    asks: list[str] = h("What management is asked, one line per request.")
+    options: list[CardOption] = h("The options, 'Do nothing' included.")
+    recommendation: str = h("The recommendation (or a statement that the workbook gives none).")
+    cost: str = h("Cost of the recommended option, with currency (blank when none).", "£12,000")
+    consequence: str = h("What happens if management does not decide.")
+    consequence_short: str = h("The first consequence stated, for the page-1 table.")
+    decide_by: str = h("Date a decision is needed, in words.", "11 December 2026")
+    linked: list[str] = h("Linked items, 'ID name'.")
+    linked_text: str = h("The linked items on one line.")
+    urgent: bool = h("True when the theme holds a major nonconformity past its due date.")
+
+
+@dataclass
+class Overview:
+    verdict: str = h("Is the ISMS effective, by the stated rule.", "Effective with exceptions")
+    verdict_rule: str = h("The rule behind the verdict.")
+    concerns: list[str] = h("Headline figures that miss, with their values.")
+    working: list[str] = h("Headline figures that meet, with their values.")
+    urgent: list[str] = h("Major nonconformities past due, with days overdue and age.")
+    decisions: str = h("How many decisions, and the total cost of the recommendations.")
+    total_cost: str = h("Total cost of the recommended options, with currency.", "£105,000")
+    isms_scope: str = h("The ISMS scope statement from the Review sheet.")
+    appetite_rule: str = h("How risk appetite is set (Review sheet), or a note that none is stated.")
 
 
 @dataclass
@@ -125,6 +164,13 @@ class DecisionLine:
 
 
 @dataclass
+class Appendix:
+    title: str = h("Register name with clause.")
+    table: TableData = h("The register extract.")
+    note: str = h("Which columns are shown and why, or where the full register is.")
+
+
+@dataclass
 class Section:
     ref: str = h("Input reference.", "d2")
     clause: str = h("Clause reference.", "9.3.2 d) 2)")
@@ -137,6 +183,10 @@ class Section:
     charts: list[Chart] = h("Charts for this section (may be empty).")
     limitations: list[str] = h("Data-honesty notes (may be empty).")
     asks: list[Ask] = h("Decisions requested from this input.")
+    significance: str = h("High, Medium or Low, by the rule in significance_rule.", "High")
+    significance_rule: str = h("How the significance was computed from the data.")
+    recommendations: list[str] = h("Recommended actions, one per item that needs one.")
+    trends: list[Appendix] = h("Further titled tables (e.g. audit findings per period by grade).")
 
 
 @dataclass
@@ -152,12 +202,6 @@ class AgendaItem:
     evidence: list[str] = h("Evidence documents for this item ('EV-01 Title').")
     decisions: list[DecisionLine] = h("Final minutes: decisions taken under this item.")
     noted: list[str] = h("Final minutes: information noted under this item.")
-
-
-@dataclass
-class Appendix:
-    title: str = h("Register name with clause.")
-    table: TableData = h("The register extract.")
 
 
 @dataclass
@@ -177,6 +221,8 @@ class ReviewContext:
     top_management_present: list[str] = h("Names of top management marked Present.")
     agenda: list[AgendaItem] = h("Agenda items in order, with timings.")
     kpis: list[Kpi] = h("Headline KPIs for the executive summary.")
+    overview: Overview = h("Page 1: is the ISMS effective, what to decide, what it costs.")
+    cards: list[Card] = h("Decision cards, one per theme, urgent ones first.")
     decisions_requested: list[Ask] = h("All decisions requested of management.")
     sections: list[Section] = h("One section per input a, b, c, d1, d2, d3, d4, e, f, g.")
     appendix: list[Appendix] = h("Register extracts for the pre-read appendix.")

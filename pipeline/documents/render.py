@@ -201,6 +201,8 @@ def prepare(tpl: DocxTemplate, ctx: ReviewContext, charts: dict[str, bytes]) -> 
     style_id = _style_id(tpl)
     for section in ctx.sections:
         section.table.doc = _table_doc(tpl, section.table, style_id) if section.table.headers else ""
+        for trend in section.trends:
+            trend.table.doc = _table_doc(tpl, trend.table, style_id) if trend.table.headers else ""
         kept = []
         for chart in section.charts:
             png = charts.get(chart.name)

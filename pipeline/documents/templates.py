@@ -186,22 +186,89 @@ def _agenda(doc: DocumentObject) -> None:
     _p(doc, "{%p endfor %}")
 
 
-def _pre_read(doc: DocumentObject) -> None:
+RED = RGBColor(0xB7, 0x1C, 0x1C)
+
+
+def _labelled(doc: DocumentObject, label: str, text: str, *, colour: RGBColor | None = None,
+              size: float | None = None) -> Paragraph:
+    paragraph = doc.add_paragraph()
+    head = paragraph.add_run(label)
+    head.bold = True
+    body = paragraph.add_run(text)
+    for run in (head, body):
+        if colour is not None:
+            run.font.color.rgb = colour
+        if size is not None:
+            run.font.size = Pt(size)
+    return paragraph
+
+
+def _front_page(doc: DocumentObject) -> None:
+    """Page 1: is the ISMS effective, what must be decided, what it costs, what if not."""
     _p(doc, "Management review pre-read", "Title")
-    _p(doc, "{{ doc.organisation }} — {{ doc.review_id }}", "Subtitle")
+    _p(doc, "{{ doc.organisation }} — {{ doc.review_id }} · meeting {{ meeting.date }}, "
+            "{{ meeting.start }} ({{ meeting.timezone }}) · period {{ doc.period }}, data cut-off "
+            "{{ doc.cutoff }}", italic=True)
+    _labelled(doc, "Is the ISMS effective? ", "{{ overview.verdict }}.", size=13)
+    _p(doc, "Rule: {{ overview.verdict_rule }}", italic=True)
+    _p(doc, "{%p for u in overview.urgent %}")
+    _labelled(doc, "Certification at risk: ", "major nonconformity {{ u }}.", colour=RED)
+    _p(doc, "{%p endfor %}")
+    _p(doc, "{%p if overview.concerns %}")
+    _labelled(doc, "Needs attention: ", "{{ overview.concerns|join('; ') }}.")
+    _p(doc, "{%p endif %}")
+    _p(doc, "{%p if overview.working %}")
+    _labelled(doc, "Working: ", "{{ overview.working|join('; ') }}.")
+    _p(doc, "{%p endif %}")
+    _p(doc, "What you must decide", "Heading 2")
+    _p(doc, "{{ overview.decisions }} Each decision has a card on the next pages with its options, "
+            "costs and the linked items.")
+    _table(doc, ["#", "Decision", "Cost", "Decide by", "If not decided"],
+           ["{{ c.number }}", "{{ c.title }}",
+            "{% if c.cost %}{{ c.cost }}{% else %}not stated{% endif %}",
+            "{{ c.decide_by }}", "{{ c.consequence_short }}"], "c in cards",
+           [0.9, 5.6, 1.9, 2.3, 6.3])
+    _p(doc, "Cost: of the option recommended on the card, in the review's currency.", italic=True)
+    _labelled(doc, "ISMS scope: ", "{{ overview.isms_scope }}", size=9)
+    _labelled(doc, "Risk appetite: ", "{{ overview.appetite_rule }}", size=9)
+
+
+def _cards(doc: DocumentObject) -> None:
+    _p(doc, "Decision cards", "Heading 1")
+    _p(doc, "{%p for c in cards %}")
+    _p(doc, "{{ c.number }}. {{ c.title }}", "Heading 2")
+    _p(doc, "{%p if c.urgent %}")
+    _labelled(doc, "Certification at risk: ", "a major nonconformity is past its due date.",
+              colour=RED)
+    _p(doc, "{%p endif %}")
+    _p(doc, "{%p for line in c.asks %}")
+    _p(doc, "{{ line }}", "List Bullet")
+    _p(doc, "{%p endfor %}")
+    _table(doc, ["Option", "Cost", ""], ["{{ o.label }}", "{{ o.cost }}", "{{ o.mark }}"],
+           "o in c.options", [10.5, 3.0, 3.5])
+    _labelled(doc, "Recommendation: ", "{{ c.recommendation }}{% if c.cost %} Cost: {{ c.cost }}."
+                                       "{% endif %}")
+    _labelled(doc, "If not decided: ", "{{ c.consequence }}")
+    _labelled(doc, "Decide by: ", "{{ c.decide_by }}")
+    _labelled(doc, "Linked items: ", "{{ c.linked_text }}", size=9)
+    _p(doc, "{%p endfor %}")
+
+
+def _pre_read(doc: DocumentObject) -> None:
+    _front_page(doc)
+    _cards(doc)
+    _p(doc, "Headline figures and what each counts", "Heading 1")
+    _p(doc, "This pack covers {{ doc.period }}. Every figure is as at the data cut-off "
+            "{{ doc.cutoff }} unless its basis says otherwise; the appendix prints the columns "
+            "each one is computed from.")
+    _table(doc, ["Measure", "Value", "Status", "Definition and basis"],
+           ["{{ k.label }}", "{{ k.value }}", "{{r k.badge }}",
+            "{{ k.definition }} ({{ k.basis }}){% if k.note %} {{ k.note }}{% endif %}"],
+           "k in kpis", [4.5, 3.2, 1.9, 7.4])
+    _p(doc, "Document control", "Heading 2")
     _p(doc, "For the meeting on {{ meeting.date }} at {{ meeting.start }} ({{ meeting.timezone }}), "
             "{{ meeting.location }}.")
     _control_table(doc)
-    _p(doc, "Executive summary", "Heading 1")
-    _p(doc, "This pack covers {{ doc.period }}. Every figure is as at the data cut-off "
-            "{{ doc.cutoff }} unless its basis says otherwise.")
-    _table(doc, ["Measure", "Value", "Status", "Basis"],
-           ["{{ k.label }}", "{{ k.value }}", "{{r k.badge }}", "{{ k.basis }}"], "k in kpis",
-           [5.5, 3.0, 2.2, 6.3])
-    _p(doc, "Decisions requested of management", "Heading 2")
-    _table(doc, ["Input", "Ref", "Request"],
-           ["{{ d.clause }}", "{{ d.source_id }}", "{{ d.request }}"], "d in decisions_requested",
-           [2.2, 2.6, 12.2])
     _p(doc, "{%p if changes %}")
     _p(doc, "Changes since the last review ({{ changes.previous_review }})", "Heading 1")
     for title, name in (("Decisions and actions carried forward", "actions"),
@@ -212,10 +279,18 @@ def _pre_read(doc: DocumentObject) -> None:
     _p(doc, "{%p for s in sections %}")
     _p(doc, "{{ s.clause }} {{ s.title }}", "Heading 1")
     _p(doc, "{{ s.period }}", italic=True)
+    _p(doc, "{%p if s.significance %}")
+    _labelled(doc, "Significance: ", "{{ s.significance }} ({{ s.significance_rule }})")
+    _p(doc, "{%p endif %}")
     _p(doc, "{{ s.headline }}")
+    _bullets(doc, "s.recommendations", "Recommended actions", "line", "{{ line }}")
     _p(doc, "{%p if s.table.rows %}")
     _p(doc, "{{p s.table.doc }}")
     _p(doc, "{%p endif %}")
+    _p(doc, "{%p for x in s.trends %}")
+    _p(doc, "{{ x.title }}", "Heading 3")
+    _p(doc, "{{p x.table.doc }}")
+    _p(doc, "{%p endfor %}")
     _p(doc, "{%p for c in s.charts %}")
     _p(doc, "{{ c.image }}")
     _p(doc, "{{ c.caption }}", "Caption")
@@ -224,10 +299,11 @@ def _pre_read(doc: DocumentObject) -> None:
     _bullets(doc, "s.asks", "Decisions requested", "d", "{{ d.source_id }} — {{ d.request }}")
     _p(doc, "{%p endfor %}")
     _p(doc, "Appendix: register extracts", "Heading 1")
-    _p(doc, "The first columns of each register as at the data cut-off; the workbook holds them in "
-            "full.", italic=True)
+    _p(doc, "For each register, the columns its figures are computed from, as at the data cut-off; "
+            "the attached workbook holds every column.", italic=True)
     _p(doc, "{%p for x in appendix %}")
     _p(doc, "{{ x.title }}", "Heading 2")
+    _p(doc, "{{ x.note }}", italic=True)
     _p(doc, "{%p if x.table.rows %}")
     _p(doc, "{{p x.table.doc }}")
     _p(doc, "{%p else %}")

@@ -88,12 +88,18 @@ CODES: dict[str, tuple[Severity, str]] = {
     # bounded work and dates the program can handle
     "cell-too-long": ("error", "A cell holds more text than the limit for its column."),
     "date-out-of-range": ("error", "A date is outside the supported years 1900 to 9998."),
+    "risk-residual-above-inherent": ("warning", "A risk's residual score is above its inherent score."),
+    "risk-duplicate-description": ("warning", "Two risks have the same description."),
+    "risk-appetite-mixed": ("warning", "Risk appetite differs between risks with no 'Risk appetite "
+                            "rule' stated."),
+    "related-id-unknown": ("warning", "'Related IDs' names an ID that is on no sheet."),
+    "nc-overdue": ("warning", "An open nonconformity is past its due date at the data cut-off."),
 }
 
 # Codes about the content a review must discuss; every other code asks for a workbook fix.
 MANAGEMENT_CODES: frozenset[str] = frozenset({
     "action-overdue", "action-escalate", "risk-untreated", "major-nc-open",
-    "top-management-absent", "metric-changed", "risk-removed",
+    "top-management-absent", "metric-changed", "risk-removed", "nc-overdue",
 })
 
 

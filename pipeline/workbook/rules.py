@@ -11,6 +11,7 @@ from .findings import Finding, finding
 from .model import Record, Table, WorkbookData
 from .periods import Period
 from .plausibility import PLAUSIBILITY_RULES
+from .risk_rules import RISK_RULES
 from .signals import (
     action_escalate,
     action_overdue_days,
@@ -266,4 +267,5 @@ ALL_RULES: tuple[Callable[[WorkbookData], Iterator[Finding]], ...] = (
     consistency,
     attention,
     *PLAUSIBILITY_RULES,
+    *RISK_RULES,
 )

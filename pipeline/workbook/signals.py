@@ -45,3 +45,11 @@ def risk_untreated(rec: Record) -> bool:
 
 def major_nc_open(rec: Record) -> bool:
     return rec["Severity"] == "Major" and rec["Status"] not in ("Closed", None)
+
+
+def nc_overdue_days(rec: Record, cutoff: dt.date) -> int | None:
+    """Days an open nonconformity is past its due date at the cut-off, or None."""
+    due = rec["Due date"]
+    if rec["Status"] not in ("Closed", None) and isinstance(due, dt.date) and due < cutoff:
+        return (cutoff - due).days
+    return None
