@@ -101,10 +101,14 @@ FORBIDDEN = {
 }
 
 
+# shared on purpose: the meeting documents and the bundle are made PDF/A by the same code
+ALLOWED = {("pipeline.documents.pdfnorm", "pipeline.bundle.pdfa")}
+
+
 @pytest.mark.parametrize("stage", sorted(FORBIDDEN))
 def test_stages_import_only_what_comes_before_them(stage: str) -> None:
     bad = sorted(f"{m} → {t}" for m, targets in import_graph().items() if _stage(m) == stage
-                 for t in targets if _stage(t) in FORBIDDEN[stage])
+                 for t in targets if _stage(t) in FORBIDDEN[stage] and (m, t) not in ALLOWED)
     assert bad == []
 
 
