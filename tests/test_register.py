@@ -199,7 +199,7 @@ def test_rebuilding_the_pre_read_after_final_minutes_is_refused_then_reissued(
     assert pre_reads[1]["note"] == "corrected the d2 trend after the final minutes were issued"
     assert pre_reads[0]["sha256"] != pre_reads[1]["sha256"]
     assert footer_text(pack.file("pre-read.docx")).startswith(
-        f"{RID} · Internal · PRE-READ v1.1 — for the meeting of 11 December 2026 · Page ")
+        f"{RID} · Internal · PRE-READ v1.1 — for the meeting of 26 November 2026 · Page ")
 
 
 def test_stamps_differ_between_pre_read_and_record(example_pack: Pack) -> None:

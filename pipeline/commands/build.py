@@ -112,7 +112,8 @@ def build(options: BuildOptions) -> BuildResult:
                           allow_incomplete=o.allow_incomplete, when=when,
                           options=dataclasses.replace(o.bundle, converted=converted),
                           title="Management review evidence bundle" if o.stage == "final"
-                          else "Management review pre-read bundle", control=issue.control)
+                          else "Management review pre-read bundle", control=issue.control,
+                          final=o.stage == "final")
         shutil.rmtree(staging / ".office", ignore_errors=True)
         for stem, png in charts.items():
             atomic_write_bytes(staging / "charts" / f"{stem}.png", png)
