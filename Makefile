@@ -3,13 +3,18 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 EXAMPLE := examples/acme
+# The example's own chronology, so its pack reads true on any day it is built: the pre-read
+# dated the day it was due (Thu 19 Nov 2026 09:00 UTC), the final minutes the day they were
+# approved (Mon 30 Nov 2026 17:00 UTC), after the meeting of Thu 26 Nov 2026.
+PRE_READ_EPOCH := 1795078800
+FINAL_EPOCH    := 1796058000
 
 .PHONY: setup system-deps test test-slow lint typecheck bench clean wheel-smoke
 
 setup: system-deps $(BIN)/.installed
 	$(BIN)/isms-review validate $(EXAMPLE)/review.xlsx --evidence $(EXAMPLE)/evidence
-	$(BIN)/isms-review build $(EXAMPLE)/review.xlsx --evidence $(EXAMPLE)/evidence --out output
-	$(BIN)/isms-review build $(EXAMPLE)/review-final.xlsx --evidence $(EXAMPLE)/evidence --out output --stage final
+	SOURCE_DATE_EPOCH=$(PRE_READ_EPOCH) $(BIN)/isms-review build $(EXAMPLE)/review.xlsx --evidence $(EXAMPLE)/evidence --out output
+	SOURCE_DATE_EPOCH=$(FINAL_EPOCH) $(BIN)/isms-review build $(EXAMPLE)/review-final.xlsx --evidence $(EXAMPLE)/evidence --out output --stage final
 
 system-deps:
 	bash scripts/system-deps.sh

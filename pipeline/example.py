@@ -30,7 +30,7 @@ REVIEW: dict[str, Any] = {
     "Period start": D(2026, 5, 1),
     "Period end": D(2026, 10, 31),
     "Data cut-off": D(2026, 11, 13),
-    "Meeting date": D(2026, 12, 11),
+    "Meeting date": D(2026, 11, 26),
     "Meeting time": dt.time(10, 0),
     "Time zone": "Europe/London",
     "Location": "Board room, 5th floor, London office; Teams link in the invitation",
@@ -275,16 +275,48 @@ EVIDENCE = [
     ("EV-E01", "Interested party feedback log", "e/feedback-log.pdf", "e", "ciso", D(2026, 11, 13)),
     ("EV-F01", "Risk register and treatment plan", "f/risk-register.pdf", "f", "ciso", D(2026, 11, 13)),
     ("EV-G01", "Improvement proposals with costings", "g/improvement-proposals.pdf", "g", "ciso", D(2026, 11, 12)),
+    ("EV-A02", "Minutes of the management review MR-2026-H1 (approved)", "a/minutes-MR-2026-H1.pdf", "a", "ciso", D(2026, 6, 19)),
+    ("EV-A03", "Minutes of the management review MR-2025-H2 (approved)", "a/minutes-MR-2025-H2.pdf", "a", "ciso", D(2025, 12, 15)),
 ]
+MINUTES_BODY = {  # what the previous minutes record, printed in their stand-in PDFs
+    "EV-A02": "Meeting 12 June 2026, chaired by Helen Carter; top management present: Helen Carter, "
+              "Marcus Obi, Sofia Lindqvist, Daniel Reyes.\nDecisions: ACT-2026-01 to ACT-2026-09 "
+              "(owners and due dates in the action tracker).\nOverall: the ISMS is suitable, "
+              "adequate and effective; scope to be reviewed after the Leeds acquisition.\n"
+              "Approved by Helen Carter on 19 June 2026.",
+    "EV-A03": "Meeting 11 December 2025, chaired by Helen Carter.\nDecisions: ACT-2025-07 to "
+              "ACT-2025-11.\nApproved by Helen Carter on 15 December 2025.",
+}
 
 DECISIONS = [
-    ("DEC-2026-H2-01", "f, g", "Resource", "Fund immutable backup storage (OFI-02), budget £12,000.", "cfo", D(2027, 1, 31), "High", "Purchase order and first restore test report"),
-    ("DEC-2026-H2-02", "f", "Risk acceptance", "Accept R-018 (scanner firmware) until scanners are replaced in Q2 2027; review monthly.", "coo", D(2027, 6, 30), "Medium", "Signed risk acceptance"),
-    ("DEC-2026-H2-03", "a", "Other", "Escalate ACT-2025-08 (Leeds file server) to the COO with weekly reporting; complete by 31 January.", "coo", D(2027, 1, 31), "High", "Decommissioning record"),
-    ("DEC-2026-H2-04", "d2", "Other", "Noted the improving phishing click rate.", None, None, None, ""),
-    ("DEC-2026-H2-05", "c, g", "Improvement", "Approve the SOC 2 Type I readiness assessment (OFI-03) for Q1 2027.", "cto", D(2027, 3, 31), "High", "Assessor report"),
+    # id, input ref, type, decision, owner, due, priority, closure evidence, responds to, outcome, deferred to
+    ("DEC-2026-H2-01", "d1, f, g", "Resource", "Fund immutable backup storage (OFI-02), budget £12,000, and close the major nonconformity NC-2026-02 with a full restore test by 31 January.", "cfo", D(2027, 1, 31), "High", "Purchase order and first restore test report", "OFI-02, NC-2026-02", "Approved", None),
+    ("DEC-2026-H2-02", "f", "Risk acceptance", "Accept R-018 (scanner firmware) until scanners are replaced in Q2 2027; review monthly.", "coo", D(2027, 6, 30), "Medium", "Signed risk acceptance", "R-018", "Risk accepted", None),
+    ("DEC-2026-H2-03", "a, f", "Other", "Escalate ACT-2025-08 (Leeds file server) to the COO with weekly reporting; complete by 31 January. This is the treatment of R-007.", "coo", D(2027, 1, 31), "High", "Decommissioning record", "ACT-2025-08, R-007", "Approved", None),
+    ("DEC-2026-H2-04", "d2", "Other", "Noted the improving phishing click rate.", None, None, None, "", "", None, None),
+    ("DEC-2026-H2-05", "c, g", "Improvement", "Approve the SOC 2 Type I readiness assessment (OFI-03) for Q1 2027.", "cto", D(2027, 3, 31), "High", "Assessor report", "OFI-03", "Approved", None),
+    ("DEC-2026-H2-06", "f", "ISMS change", "Treat R-011: security questionnaire and 48-hour breach-notification clause for the 12 suppliers handling shipment data, starting with the WMS vendor.", "legal", D(2027, 3, 31), "High", "Signed contract amendments", "R-011", "Approved", None),
+    ("DEC-2026-H2-07", "b, f", "Resource", "Fund the database engine migration (R-014) in the 2027 budget, £40,000; migration complete before end of support.", "cto", D(2027, 6, 30), "Medium", "Migration completion report", "R-014", "Approved", None),
+    ("DEC-2026-H2-08", "g", "Improvement", "Defer the GRC tool pilot (OFI-01) to the next review, once the SOC 2 assessment shows which evidence it must collect.", None, None, "Medium", "", "OFI-01", "Deferred", D(2027, 6, 10)),
+    ("DEC-2026-H2-09", "g", "Improvement", "Appoint a security champion in each development team with 2 hours a week (OFI-05).", "cto", D(2027, 2, 28), "Medium", "Champion list and time allocation", "OFI-05", "Approved", None),
+    ("DEC-2026-H2-10", "g", "Other", "Reject passwordless sign-in for warehouse staff (OFI-04) for 2027: the scanners are replaced first.", None, None, "Low", "", "OFI-04", "Rejected", None),
+    ("DEC-2026-H2-11", "9.3", "Other", "Approve the minutes of MR-2026-H1 (EV-A02) as a true record.", "ceo", D(2026, 11, 26), "Medium", "EV-A02", "", "Approved", None),
 ]
 
+CONCLUSIONS = [
+    # input ref, conclusion, change needed, dissent or uncertainty, suitable…, presented by
+    ("overall", "The ISMS remains suitable and adequate for the extended scope; it is partly effective: vulnerability remediation and action completion miss their targets and the major nonconformity on restore testing is still open.", "Resources for backups, the database migration and supplier security (DEC-2026-H2-01, -06, -07); no change to scope or policy.", "The CFO doubts the migration fits the 2027 budget; to be confirmed in the January budget round.", "Partly", None),
+    ("a", "Most actions are closed; ACT-2025-08 carried twice is now escalated to the COO.", "", "", None, None),
+    ("b", "NIS2, the Leeds acquisition and the database end of support change risk and resources, not scope.", "Add NIS2 incident reporting to the incident procedure (done).", "", None, None),
+    ("c", "Customer and regulator requirements are met; SOC 2 readiness answers enterprise customers.", "", "", None, "dpo"),
+    ("d1", "One major nonconformity open (NC-2026-02): corrective action on track for the new backup storage.", "", "", None, None),
+    ("d2", "Phishing and leaver metrics improve; critical vulnerability remediation falls further below target.", "Vulnerability SLA reporting monthly to the CTO.", "", None, "ciso"),
+    ("d3", "Audit programme on plan; the business continuity audit is still in progress.", "", "The continuity audit may raise findings not yet known.", None, None),
+    ("d4", "Four of five objectives on track or achieved; OBJ-02 off track with the vulnerability metric.", "", "", None, "ciso"),
+    ("e", "Recurring theme: customers want evidence faster; answered by the questionnaire library.", "", "", None, None),
+    ("f", "Every risk above appetite now has a decided treatment or acceptance.", "", "", None, None),
+    ("g", "Four proposals decided, one deferred (OFI-01).", "", "", None, None),
+]
 
 def _rows(keys: tuple[str, ...], data: list[tuple[Any, ...]], people: tuple[str, ...] = ()) -> list[dict[str, Any]]:
     out = []
@@ -327,7 +359,7 @@ def example_content(final: bool) -> tuple[dict[str, Any], dict[str, list[dict[st
     review = dict(REVIEW)
     if final:
         review["Approved by"] = _p("ceo")
-        review["Approved on"] = D(2026, 12, 18)
+        review["Approved on"] = D(2026, 11, 30)
     metrics = []
     for mid, name, unit, better, target, source, owner, values in METRICS:
         for period, value in zip(MONTHS, values, strict=True):  # type: ignore[call-overload]
@@ -349,14 +381,15 @@ def example_content(final: bool) -> tuple[dict[str, Any], dict[str, list[dict[st
         "f Risks": _rows(("Risk ID", "Risk", "Owner", "Likelihood", "Impact", "Residual likelihood", "Residual impact", "Appetite", "Treatment", "Treatment status", "Treatment due", "Decision needed", "Identified on"), RISKS + _extra_risks(20), ("Owner",)),
         "g Improvements": _rows(("Opportunity ID", "Opportunity", "Source", "Expected benefit", "Resources needed", "Estimated cost", "Priority", "Proposed decision"), IMPROVEMENTS),
         "Evidence": _rows(("Evidence ID", "Title", "File", "Input ref", "Owner", "Date"), EVIDENCE, ("Owner",)),
-        "Decisions": _rows(("Decision ID", "Input ref", "Type", "Decision", "Owner", "Due date", "Priority", "Closure evidence"), DECISIONS, ("Owner",)) if final else [],
+        "Decisions": _rows(("Decision ID", "Input ref", "Type", "Decision", "Owner", "Due date", "Priority", "Closure evidence", "Responds to", "Outcome", "Deferred to"), DECISIONS, ("Owner",)) if final else [],
+        "Conclusions": _rows(("Input ref", "Conclusion", "Change needed to the ISMS", "Dissent or uncertainty", "Suitable, adequate and effective", "Presented by"), CONCLUSIONS, ("Presented by",)) if final else [],
     }
     rows["f Risks"] = _with_decisions(rows["f Risks"], "Risk ID")
     rows["g Improvements"] = _with_decisions(rows["g Improvements"], "Opportunity ID")
     return review, rows, {}
 
 
-def evidence_pdf(evidence_id: str, title: str, owner: str, date: dt.date) -> bytes:
+def evidence_pdf(evidence_id: str, title: str, owner: str, date: dt.date, body: str = "") -> bytes:
     """A small, reproducible one-to-two page PDF standing in for a real evidence document."""
     def latin(text: str) -> str:  # the core PDF fonts are Latin-1 only
         return text.replace("\u2013", "-").encode("latin-1", "replace").decode("latin-1")
@@ -375,6 +408,9 @@ def evidence_pdf(evidence_id: str, title: str, owner: str, date: dt.date) -> byt
     pdf.ln(4)
     pdf.multi_cell(0, 6, f"Acme Logistics Ltd - {evidence_id}\nOwner: {owner}\nDate: {date.isoformat()}\n"
                    "Classification: Internal\n\nFictional example evidence generated by isms-review.")
+    if body:
+        pdf.ln(4)
+        pdf.multi_cell(0, 6, latin(body))
     if evidence_id.endswith("01") and evidence_id.startswith("EV-D3"):
         pdf.add_page()
         pdf.multi_cell(0, 6, "Appendix: audit findings by clause (example page 2).")
@@ -392,6 +428,6 @@ def write_example(folder: Path) -> list[Path]:
         written.append(path)
     for eid, title, rel, _refs, owner, date in EVIDENCE:
         path = folder / "evidence" / rel
-        atomic_write_bytes(path, evidence_pdf(eid, title, _p(owner), date))
+        atomic_write_bytes(path, evidence_pdf(eid, title, _p(owner), date, MINUTES_BODY.get(eid, "")))
         written.append(path)
     return written

@@ -20,6 +20,9 @@ EXAMPLE = ROOT / "examples" / "acme"
 GOOD = EXAMPLE / "review.xlsx"
 FINAL = EXAMPLE / "review-final.xlsx"
 EVIDENCE = EXAMPLE / "evidence"
+# The example's final minutes are built on the day they were approved (Makefile FINAL_EPOCH:
+# Mon 30 Nov 2026 17:00 UTC), after the meeting of 26 Nov: final-stage tests run on that clock.
+FINAL_EPOCH = "1796058000"
 
 
 def run_cli(*args: str) -> tuple[int, str, str]:

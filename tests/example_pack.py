@@ -12,7 +12,8 @@ import pytest
 from .conftest import EVIDENCE, FINAL, GOOD, run_cli
 
 RID = "MR-2026-H2"
-EPOCH = "1765000000"  # 6 December 2025: before the example's meeting (11 December 2026)
+EPOCH = "1795078800"  # Thu 19 Nov 2026: the pre-read is issued before the meeting of 26 Nov
+FINAL_EPOCH = "1796058000"  # Mon 30 Nov 2026: the final minutes, approved that day
 
 
 @dataclass
@@ -44,6 +45,7 @@ def example_pack(tmp_path_factory: pytest.TempPathFactory) -> Pack:
         mp.setenv("SOURCE_DATE_EPOCH", EPOCH)
         code, _, err = build(out)
         assert code == 0, err
+        mp.setenv("SOURCE_DATE_EPOCH", FINAL_EPOCH)
         code, _, err = build(out, FINAL, "--stage", "final")
         assert code == 0, err
     return Pack(out, out / RID)

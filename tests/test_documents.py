@@ -22,7 +22,7 @@ from pipeline.documents.render import TemplateProblem, render_documents
 from pipeline.documents.templates import default_template
 from pipeline.workbook.validate import validate_workbook
 
-from .conftest import EVIDENCE, FINAL, GOOD, ROOT, run_cli
+from .conftest import EVIDENCE, FINAL, FINAL_EPOCH, GOOD, ROOT, run_cli
 
 Mutate = Callable[..., Path]
 RID = "MR-2026-H2"
@@ -43,8 +43,10 @@ def pre_read_pack(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def final_pack(tmp_path_factory: pytest.TempPathFactory, pre_read_pack: Path) -> Path:
     out = tmp_path_factory.mktemp("final") / "out"
     shutil.copytree(pre_read_pack.parent, out)  # the final record needs the circulated pre-read
-    code, _, err = run_cli("build", str(FINAL), "--evidence", str(EVIDENCE), "--out", str(out),
-                           "--stage", "final")
+    with pytest.MonkeyPatch.context() as clock:
+        clock.setenv("SOURCE_DATE_EPOCH", FINAL_EPOCH)
+        code, _, err = run_cli("build", str(FINAL), "--evidence", str(EVIDENCE), "--out", str(out),
+                               "--stage", "final")
     assert code == 0, err
     return out / RID / "final"
 
@@ -88,7 +90,7 @@ def test_agenda_has_every_input_with_its_clause_and_timings(pre_read_pack: Path)
     assert rows[0][1] == "10:00–10:05" and rows[-1][1].endswith("11:30")
     assert sum(int(r[5]) for r in rows) == 90
     text = text_of(pre_read_pack / f"{RID}-agenda.docx")
-    assert "Friday 11 December 2026" in text and "Pre-read due: 4 December 2026" in text
+    assert "Thursday 26 November 2026" in text and "Pre-read due: 19 November 2026" in text
     assert "EV-D3-02 Surveillance audit report (CertifyCo)" in text  # the pre-read list
 
 
@@ -126,7 +128,7 @@ def test_page_one_answers_the_executive(pre_read_pack: Path) -> None:
 def test_minutes_form_has_empty_decision_table(pre_read_pack: Path) -> None:
     path = pre_read_pack / f"{RID}-minutes-form.docx"
     text = text_of(path)
-    assert "Minutes form" in text and "Conclusions:" in text
+    assert "Minutes form" in text and "Conclusion:" in text and "Decision requested R-007:" in text
     table = docx.Document(str(path)).tables[-2]
     assert [c.text for c in table.rows[0].cells][:3] == ["ID", "Input", "Decision"]
     assert len(table.rows) == 7 and all(c.text == "" for c in table.rows[3].cells)
@@ -136,7 +138,7 @@ def test_headers_and_footers_carry_document_control(pre_read_pack: Path) -> None
     document = docx.Document(str(pre_read_pack / f"{RID}-pre-read.docx"))
     footer = document.sections[0].footer.paragraphs[0]
     assert footer.text.startswith(f"{RID} · Internal · PRE-READ v1.0 — for the meeting of "
-                                  "11 December 2026 · Page ")
+                                  "26 November 2026 · Page ")
     assert "NUMPAGES" in footer._p.xml
     text = pdf_text(pre_read_pack / f"{RID}-pre-read.pdf")
     pages = len(PdfReader(pre_read_pack / f"{RID}-pre-read.pdf").pages)
@@ -161,14 +163,15 @@ def test_final_minutes_record_decisions_attendance_and_approval(final_pack: Path
     text = text_of(path)
     assert "Minutes of the management review" in text
     assert "Top management present: Helen Carter, Marcus Obi, Sofia Lindqvist, Daniel Reyes." in text
-    log = docx.Document(str(path)).tables[2]
+    log = docx.Document(str(path)).tables[3]  # after control, attendance and requests → outcome
     assert [c.text for c in log.rows[0].cells] == ["ID", "Decision", "Owner", "Due", "Priority",
                                                    "Closure evidence"]
-    assert [r.cells[0].text for r in log.rows[1:]] == ["DEC-2026-H2-01", "DEC-2026-H2-02",
-                                                       "DEC-2026-H2-03", "DEC-2026-H2-05"]
+    assert [r.cells[0].text for r in log.rows[1:]] == [  # actions only: not deferred or rejected
+        "DEC-2026-H2-01", "DEC-2026-H2-02", "DEC-2026-H2-03", "DEC-2026-H2-05", "DEC-2026-H2-06",
+        "DEC-2026-H2-07", "DEC-2026-H2-09", "DEC-2026-H2-11"]
     # the note is kept apart from decisions
     assert "DEC-2026-H2-04: Noted the improving phishing click rate." in text
-    assert "Approved by Helen Carter on 18 December 2026" in text
+    assert "Approved by Helen Carter on 30 November 2026" in text
     assert "The next management review is planned for 10 June 2027." in text
     assert len(PdfReader(final_pack / f"{RID}-minutes.pdf").pages) >= 2
 

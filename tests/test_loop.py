@@ -109,7 +109,7 @@ def test_rolled_review_fields(chain: list[Path]) -> None:
     assert review["Review ID"] == "MR-2027-H1"
     assert (review["Period start"], review["Period end"]) == (dt.date(2026, 11, 1), dt.date(2027, 4, 30))
     assert review["Meeting date"] == dt.date(2027, 6, 10)  # the previous "Next review date"
-    assert review["Data cut-off"] == dt.date(2027, 5, 13)  # 28 days before, as last time
+    assert review["Data cut-off"] == dt.date(2027, 5, 28)  # 13 days before, as last time
     assert review["Approved by"] is None and review["Version"] == "1.0"
 
 

@@ -20,7 +20,7 @@ from pipeline import register as reg
 from pipeline.register import IssueRefused, Register, RegisterError, next_version, plan_issue
 
 from .conftest import FINAL, GOOD
-from .example_pack import EPOCH, RID, Pack, build, example_pack  # noqa: F401
+from .example_pack import EPOCH, FINAL_EPOCH, RID, Pack, build, example_pack  # noqa: F401
 
 SHA_A, SHA_B = "a" * 64, "b" * 64
 MEETING = dt.date(2026, 12, 11)
@@ -178,8 +178,11 @@ def test_example_register_records_every_issued_document(example_pack: Pack) -> N
     for entry in entries[:4]:  # nothing replaced them since
         published = sorted(example_pack.folder.glob(f"*-v*/{entry['file']}"))  # versioned packs
         assert published and all(reg.sha256_file(p) == entry["sha256"] for p in published)
-    stamp = dt.datetime.fromtimestamp(int(EPOCH), dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    assert {e["time"] for e in entries} == {stamp}  # SOURCE_DATE_EPOCH
+    def stamp(epoch: str) -> str:
+        return dt.datetime.fromtimestamp(int(epoch), dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    assert {e["time"] for e in entries if e["stage"] == "pre-read"} == {stamp(EPOCH)}  # the run's clock
+    assert {e["time"] for e in entries if e["stage"] == "final"} == {stamp(FINAL_EPOCH)}
 
 
 def test_rebuilding_the_pre_read_after_final_minutes_is_refused_then_reissued(
@@ -191,7 +194,7 @@ def test_rebuilding_the_pre_read_after_final_minutes_is_refused_then_reissued(
     assert code == 1 and "--reissue" in err and "final minutes v1.0" in err and "Traceback" not in err
     assert {str(p): p.read_bytes() for p in pack.folder.glob("*/*.pdf")} == before
     assert (pack.folder / reg.REGISTER).read_bytes() == register_before
-    monkeypatch.setenv("SOURCE_DATE_EPOCH", str(int(EPOCH) + 86400))
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", str(int(FINAL_EPOCH) + 86400))
     code, out, err = build(pack.out, GOOD, "--reissue", "--change-note", "corrected the d2 trend")
     assert code == 0, err
     assert "re-issued as v1.1: corrected the d2 trend after the final minutes were issued" in out
@@ -200,7 +203,7 @@ def test_rebuilding_the_pre_read_after_final_minutes_is_refused_then_reissued(
     assert pre_reads[1]["note"] == "corrected the d2 trend after the final minutes were issued"
     assert pre_reads[0]["sha256"] != pre_reads[1]["sha256"]
     assert footer_text(pack.file("pre-read.docx")).startswith(
-        f"{RID} · Internal · PRE-READ v1.1 — for the meeting of 11 December 2026 · Page ")
+        f"{RID} · Internal · PRE-READ v1.1 — for the meeting of 26 November 2026 · Page ")
 
 
 def test_stamps_differ_between_pre_read_and_record(example_pack: Pack) -> None:

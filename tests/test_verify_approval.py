@@ -55,7 +55,7 @@ def test_signed_approval_goes_stale_when_the_workbook_changes(
     wb = load_workbook(FINAL)
     wb["Decisions"]["D5"] = "Approve the revised supplier assurance programme with a Q1 budget."
     wb.save(changed)
-    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1765100000")
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1796100000")  # after the approval of 30 Nov 2026
     code, out, err = build(pack.out, changed, "--stage", "final")
     assert code == 0, err
     assert "APPROVAL STALE" in out and "Helen Carter" in out

@@ -18,7 +18,7 @@ import json
 import os
 import tempfile
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -310,7 +310,7 @@ MANIFEST_INTRO = ("Every evidence file as received: its SHA-256 is of the origin
 
 
 def _matrix_rows(parts: list[Part], sources: list[Source], groups: Groups, agenda_items: dict[str, int],
-                 doc_pages: dict[str, int]) -> list[pages.Row]:
+                 doc_pages: dict[str, int], outcomes: Mapping[str, str]) -> list[pages.Row]:
     row = pages.Row
     rows = []
     by_key = {p.key: p for p in parts}
@@ -331,7 +331,8 @@ def _matrix_rows(parts: list[Part], sources: list[Source], groups: Groups, agend
                      f"pre:{ref}" if first and pre is not None else "",
                      f"min:{ref}" if first and minutes is not None else "",
                      f"ev:{source.id}" if source is not None else "")
-            rows.append(row(cells, links, first))
+            outcome = f"Outcome: {outcomes.get(ref) or 'none recorded'}" if first and outcomes else ""
+            rows.append(row(cells, links, first, outcome))
             first = False
     return rows
 
@@ -649,7 +650,8 @@ def make_bundle(data: WorkbookData, workbook: Path, evidence_dir: Path, out: Pat
                 when: dt.datetime, agenda_items: dict[str, int] | None = None,
                 title: str = "Management review evidence bundle",
                 options: BundleOptions | None = None,
-                control: Control | None = None) -> BundleResult:
+                control: Control | None = None,
+                outcomes: Mapping[str, str] | None = None) -> BundleResult:
     """Write the bundle to ``out`` (atomically, as PDF/A-3b) and its manifest JSON beside it.
     Each evidence file is prepared on its own; one that fails while being assembled is set
     aside with its problem and the bundle is made again without it. A file whose pages break
@@ -672,7 +674,8 @@ def make_bundle(data: WorkbookData, workbook: Path, evidence_dir: Path, out: Pat
                 result = _assemble(data, workbook, sources, out, documents or {}, work,
                                    allow_incomplete=allow_incomplete, when=when,
                                    agenda_items=agenda_items or {}, title=title, control=control,
-                                   archival=archival, blocked=blocked)
+                                   archival=archival, blocked=blocked,
+                                   outcomes=outcomes or {})
                 if result.pdfa != "none":
                     return result
                 if result.blocked and not set(result.blocked) <= set(blocked):
@@ -744,7 +747,7 @@ def _cover_extra(sources: list[Source]) -> list[tuple[str, str]]:
 def _assemble(data: WorkbookData, workbook: Path, sources: list[Source], out: Path,
               documents: dict[str, Path], work: Path, *, allow_incomplete: bool, when: dt.datetime,
               agenda_items: dict[str, int], title: str, control: Control, archival: str,
-              blocked: dict[str, list[str]]) -> BundleResult:
+              blocked: dict[str, list[str]], outcomes: Mapping[str, str]) -> BundleResult:
     problems = [f"{', '.join(s.ids)} ({s.rel}): {s.problem}" for s in sources if s.problem]
     problems += control.missing
     review = data.review
@@ -791,16 +794,18 @@ def _assemble(data: WorkbookData, workbook: Path, sources: list[Source], out: Pa
         total = parts[-1].start + sizes["manifest"]
         front = {p.key: p.start for p in parts[:3]}
         index_rows = _index_rows(front, parts, sources, groups_, parts[-1].start)
-        matrix_rows = _matrix_rows(parts, sources, groups_, agenda_items, _doc_anchors(parts, groups_))
+        matrix_rows = _matrix_rows(parts, sources, groups_, agenda_items, _doc_anchors(parts, groups_),
+                                   outcomes)
         manifest_rows = _manifest_rows(sources, parts)
         new = {"index": canvas.table_pages(_index_intro(total), len(index_rows)),
-               "matrix": canvas.table_pages(MATRIX_INTRO, len(matrix_rows)),
+               "matrix": canvas.table_pages(MATRIX_INTRO, len(matrix_rows), sub=bool(outcomes)),
                "manifest": canvas.table_pages(MANIFEST_INTRO, len(manifest_rows), "L", 7, True)}
         if new == sizes:
             break
         sizes = new
     index = canvas.table("Index", _index_intro(total), *INDEX_COLUMNS, index_rows)
-    matrix = canvas.table("Clause coverage matrix", MATRIX_INTRO, *MATRIX_COLUMNS, matrix_rows)
+    matrix = canvas.table("Clause coverage matrix", MATRIX_INTRO, *MATRIX_COLUMNS, matrix_rows,
+                          sub=bool(outcomes))
     manifest = canvas.table("Manifest of source files", MANIFEST_INTRO, *MANIFEST_COLUMNS,
                             manifest_rows, "L", 7, True)
     drawn_sizes = {"index": index.pages, "matrix": matrix.pages, "manifest": manifest.pages}

@@ -176,7 +176,8 @@ def write_pack(p: Prepared, o: BuildOptions, staging: Path, issue: Issue) -> Bun
                                 allow_incomplete=o.allow_incomplete, when=when,
                                 options=dataclasses.replace(o.bundle, converted=converted),
                                 title="Management review evidence bundle" if o.stage == "final"
-                                else "Management review pre-read bundle", control=issue.control)
+                                else "Management review pre-read bundle", control=issue.control,
+                                final=o.stage == "final")
     shutil.rmtree(staging / ".office", ignore_errors=True)
     for stem, png in p.charts.items():
         atomic_write_bytes(staging / "charts" / f"{stem}.png", png)

@@ -11,6 +11,7 @@ from ..bundle.approve import approve
 from ..bundle.assemble import BundleResult, make_bundle
 from ..bundle.control import Control
 from ..bundle.options import BundleOptions
+from ..documents.results import input_outcomes
 from ..files import safe_name, source_date
 from ..workbook.findings import Finding
 from ..workbook.inputs import RESULTS_REF, input_specs
@@ -45,11 +46,11 @@ def bundle_review(data: WorkbookData, workbook: Path, evidence: Path, out_pdf: P
                   when: dt.datetime | None = None, title: str = "Management review evidence bundle",
                   sign: Path | None = None, password: str = "",
                   options: BundleOptions | None = None,
-                  control: Control | None = None) -> BundleResult:
+                  control: Control | None = None, final: bool = False) -> BundleResult:
     result = make_bundle(data, workbook, evidence, out_pdf, documents,
                          allow_incomplete=allow_incomplete, when=when or source_date(),
                          agenda_items=agenda_numbers(data), title=title, options=options,
-                         control=control)
+                         control=control, outcomes=input_outcomes(data) if final else None)
     if sign is not None:  # signed after PDF/A conversion, never before
         signed = approve(out_pdf, sign, password)
         result.sha256 = signed.sha256_after
@@ -67,9 +68,10 @@ def bundle_command(workbook: Path, evidence: Path, out: Path, documents: Path | 
     data = checked.data
     review_id = safe_name(data.review.review_id or "review")
     target = out / review_id / f"{review_id}-bundle.pdf"
-    return bundle_review(data, workbook, evidence, target, find_documents(documents, review_id),
+    found = find_documents(documents, review_id)
+    return bundle_review(data, workbook, evidence, target, found,
                          allow_incomplete=allow_incomplete, sign=sign, password=password,
-                         options=options)
+                         options=options, final="minutes" in found)
 
 
 def bundle_findings(result: BundleResult) -> list[Finding]:

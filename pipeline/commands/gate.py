@@ -6,8 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..analysis import analyse
 from ..errors import UserError
 from ..loop.compare import ReviewChanges, compare_reviews
+from ..workbook.final import unanswered_requests
 from ..workbook.findings import Report
 from ..workbook.model import WorkbookData
 from ..workbook.validate import Stage, read_data, sort_findings, validate_workbook
@@ -33,6 +35,10 @@ def check_workbook(workbook: Path, evidence: Path | None = None, previous: Path 
     """Every finding for ``workbook`` at ``stage``; never raises for problems in its content."""
     validation = validate_workbook(workbook, evidence, stage=stage)
     report, data = validation.report, validation.data
+    if stage == "final":
+        asks = analyse(data).decisions_requested
+        report.findings = sort_findings([*report.findings, *unanswered_requests(data, asks)],
+                                        data.contract)
     changes = None
     if previous is not None:
         cross, changes = compare_reviews(read_data(previous, data.contract), data)

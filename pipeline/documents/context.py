@@ -10,7 +10,8 @@ from ..analysis.analyse import Analysis
 from ..analysis.cards import decision_cards
 from ..formatting import clock, long_date, period_range, weekday_date
 from ..workbook.inputs import input_specs
-from ..workbook.model import Record, WorkbookData
+from ..workbook.model import WorkbookData
+from ..workbook.outcomes import OVERALL, is_action, presenter
 from ..workbook.rules import is_not_a_decision
 from .front import cards, overview
 from .model import (
@@ -20,26 +21,19 @@ from .model import (
     DocControl,
     Meeting,
     Person,
+    RequestLine,
     ReviewContext,
     clean,
 )
+from .results import conclusion_of, request_lines
 from .sections import appendix, ask, kpis, sections
 from .status import document_status
 
 OPENING, DECISIONS_SLOT, CLOSING = 5, 10, 5
+GENERAL = "9.3"  # Input ref of decisions that are not one input (previous minutes, next review)
 
 
 # ------------------------------------------------------------------------------ building
-
-
-def _owner_of(records: list[Record], fallback: str) -> str:
-    """The person owning most rows of a register (the input's presenter), else ``fallback``."""
-    counts: dict[str, int] = {}
-    for r in records:
-        owner = r["Owner"] if "Owner" in r.declared else None
-        if owner:
-            counts[str(owner)] = counts.get(str(owner), 0) + 1
-    return max(sorted(counts), key=lambda k: counts[k]) if counts else fallback
 
 
 def _clock(start: dt.time, minutes: int) -> str:
@@ -53,8 +47,8 @@ def build_context(data: WorkbookData, analysis: Analysis, *, final: bool = False
     review = data.review
     evidence = _evidence_by_input(data)
     decisions, noted = _decisions(data)
-    owner = clean(review.get("Document owner"))
-    agenda = _agenda(data, analysis, evidence, decisions, noted, total_minutes, owner)
+    requests = request_lines(data, analysis.decisions_requested, final)
+    agenda = _agenda(data, analysis, evidence, decisions, noted, total_minutes, final, requests)
     start = review.meeting_time or dt.time(10, 0)
     meeting_date = review.meeting_date
     people = data.tables["Attendees"].records
@@ -65,7 +59,7 @@ def build_context(data: WorkbookData, analysis: Analysis, *, final: bool = False
             organisation=clean(review.get("Organisation")), review_id=clean(review.get("Review ID")),
             isms_scope=clean(review.get("ISMS scope")),
             classification=clean(review.get("Classification")), version=clean(review.get("Version")),
-            owner=owner, chair=clean(review.get("Chair")),
+            owner=clean(review.get("Document owner")), chair=clean(review.get("Chair")),
             period=period_range(analysis.period_start, analysis.period_end),
             cutoff=long_date(analysis.cutoff), generated_on=long_date(generated_on or analysis.cutoff),
             workbook_sha256=data.sha256, stage="final" if final else "pre-read",
@@ -93,10 +87,12 @@ def build_context(data: WorkbookData, analysis: Analysis, *, final: bool = False
         pre_read_documents=[f"Agenda — {clean(review.get('Review ID'))}",
                             f"Pre-read pack — {clean(review.get('Review ID'))}",
                             *sorted({e for items in evidence.values() for e in items})],
-        decisions=decisions, information_noted=noted,
+        decisions=decisions, actions=[d for d in decisions if d.action], information_noted=noted,
         approved_by=clean(review.get("Approved by")) if final else "",
         approved_on=long_date(review.get("Approved on")) if final else "",
         final=final, changes=_changes(data, analysis),
+        overall=conclusion_of(data, OVERALL) if final else conclusion_of(data, ""),
+        request_outcomes=requests,
     )
 
 
@@ -135,13 +131,15 @@ def _decisions(data: WorkbookData) -> tuple[list[DecisionLine], list[str]]:
         lines.append(DecisionLine(clean(rec["Decision ID"]), ", ".join(rec["Input ref"] or ()),
                                   clean(rec["Type"]), text, clean(rec["Owner"]),
                                   long_date(rec["Due date"]), clean(rec["Priority"]),
-                                  clean(rec["Closure evidence"])))
+                                  clean(rec["Closure evidence"]), clean(rec["Responds to"]),
+                                  clean(rec["Outcome"]), long_date(rec["Deferred to"]),
+                                  is_action(rec)))
     return lines, noted
 
 
 def _agenda(data: WorkbookData, analysis: Analysis, evidence: dict[str, list[str]],
             decisions: list[DecisionLine], noted: list[str], total: int,
-            owner: str) -> list[AgendaItem]:
+            final: bool, requests: list[RequestLine]) -> list[AgendaItem]:
     start = data.review.meeting_time or dt.time(10, 0)
     specs = input_specs(data.contract)
     scale = (max(total - OPENING - DECISIONS_SLOT - CLOSING, 10)
@@ -151,23 +149,22 @@ def _agenda(data: WorkbookData, analysis: Analysis, evidence: dict[str, list[str
     items: list[AgendaItem] = []
     clock = 0
 
-    def add(ref: str, clause: str, title: str, presenter: str, minutes: int,
-            ev: list[str] | None = None, dec: list[DecisionLine] | None = None,
-            nt: list[str] | None = None) -> None:
+    def add(ref: str, clause: str, title: str, by: str, minutes: int, key: str = "") -> None:
         nonlocal clock
-        items.append(AgendaItem(len(items) + 1, ref, clause, title, presenter,
+        items.append(AgendaItem(len(items) + 1, ref, clause, title, by,
                                 _clock(start, clock), _clock(start, clock + minutes), minutes,
-                                ev or [], dec or [], nt or []))
+                                evidence.get(key, []) if ref else [],
+                                [d for d in decisions if key in d.inputs.split(", ")],
+                                [n for n in noted if key in _refs_of(data, n)],
+                                conclusion_of(data, key if final else ""),
+                                [r for r in requests if r.input_ref == key] if ref else []))
         clock += minutes
 
-    add("", "9.3", "Opening, attendance and approval of the previous minutes", chair, OPENING)
+    add("", "9.3", "Opening, attendance and approval of the previous minutes", chair, OPENING,
+        GENERAL)
     for spec in specs:
         ref = spec.ref
-        table = data.tables[spec.sheet_name]
-        add(ref, spec.clause, spec.title, _owner_of(table.records, owner),
-            slots[ref], evidence.get(ref, []),
-            [d for d in decisions if ref in d.inputs.split(", ")],
-            [n for n in noted if _refs_of(data, n).__contains__(ref)])
+        add(ref, spec.clause, spec.title, presenter(data, ref, final=final), slots[ref], ref)
     add("", "9.3.3", "Decisions, actions and resource needs", chair, DECISIONS_SLOT)
     add("", "9.3", "Any other business and date of the next review", chair, CLOSING)
     return items

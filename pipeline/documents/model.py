@@ -60,14 +60,14 @@ class DocControl:
 
 @dataclass
 class Meeting:
-    date: str = h("Meeting date in words.", "Friday 11 December 2026")
+    date: str = h("Meeting date in words.", "Thursday 26 November 2026")
     start: str = h("Start time.", "10:00")
     end: str = h("End time from the agenda timings.", "11:30")
     timezone: str = h("Time zone.", "Europe/London")
     location: str = h("Room or call details.")
     minutes: int = h("Planned length in minutes.", "90")
     next_review: str = h("Next review date in words (blank if not set).", "10 June 2027")
-    pre_read_due: str = h("Date the pre-read is due with attendees.", "4 December 2026")
+    pre_read_due: str = h("Date the pre-read is due with attendees.", "19 November 2026")
 
 
 @dataclass
@@ -161,6 +161,33 @@ class DecisionLine:
     due: str = h("Due date in words.")
     priority: str = h("High, Medium or Low.")
     closure_evidence: str = h("What will prove closure.")
+    responds_to: str = h("IDs of the requests it answers, comma-separated.", "OFI-02")
+    outcome: str = h("Approved, Rejected, Deferred, Risk accepted, Superseded, Noted (or blank).",
+                     "Approved")
+    deferred_to: str = h("When deferred: the date it must be decided by, in words.")
+    action: bool = h("True when it is something to do (it goes in the action log and becomes an "
+                     "action of the next review); False when rejected, deferred or noted.", "True")
+
+
+@dataclass
+class Conclusion:
+    conclusion: str = h("What the review concluded (blank when none was recorded).")
+    change_needed: str = h("Change needed to the ISMS (blank for none).")
+    dissent: str = h("Dissent or uncertainty recorded (blank for none).")
+    suitable: str = h("Overall row only: Yes, Partly or No (suitable, adequate and effective).",
+                      "Partly")
+
+
+@dataclass
+class RequestLine:
+    input_ref: str = h("Input the request came from.", "f")
+    clause: str = h("Its clause.", "9.3.2 f)")
+    source_id: str = h("ID of the action, risk, nonconformity or proposal.", "R-007")
+    request: str = h("What management was asked to decide.")
+    outcome: str = h("Final minutes: the outcome, or 'No decision recorded'.", "Approved")
+    decisions: str = h("Final minutes: the decisions responding to it, comma-separated.",
+                       "DEC-2026-H2-03")
+    deferred_to: str = h("When deferred: the date it must be decided by, in words.")
 
 
 @dataclass
@@ -202,6 +229,8 @@ class AgendaItem:
     evidence: list[str] = h("Evidence documents for this item ('EV-01 Title').")
     decisions: list[DecisionLine] = h("Final minutes: decisions taken under this item.")
     noted: list[str] = h("Final minutes: information noted under this item.")
+    conclusion: Conclusion = h("The item's conclusion (final minutes; blank fields before).")
+    requests: list[RequestLine] = h("Decisions requested under this item, with their outcome.")
 
 
 @dataclass
@@ -227,9 +256,12 @@ class ReviewContext:
     sections: list[Section] = h("One section per input a, b, c, d1, d2, d3, d4, e, f, g.")
     appendix: list[Appendix] = h("Register extracts for the pre-read appendix.")
     pre_read_documents: list[str] = h("Documents sent with the pre-read.")
-    decisions: list[DecisionLine] = h("Final minutes: every decision (the action log).")
+    decisions: list[DecisionLine] = h("Final minutes: every decision, with its outcome.")
+    actions: list[DecisionLine] = h("Final minutes: the decisions that are actions (the action log).")
     information_noted: list[str] = h("Final minutes: items recorded as information, not decisions.")
     approved_by: str = h("Who approved the final minutes (blank before).")
     approved_on: str = h("When (blank before).")
     final: bool = h("True for the final minutes, False for the pre-meeting form.")
+    overall: Conclusion = h("The overall conclusion: suitable, adequate and effective (9.3.1).")
+    request_outcomes: list[RequestLine] = h("Every decision requested, with its outcome.")
     changes: Changes | None = h("Changes since the last review (None unless built with --previous).")

@@ -319,9 +319,25 @@ def _minutes(doc: DocumentObject) -> None:
             "–{{ meeting.end }}", "Subtitle")
     _control_table(doc)
     _p(doc, "{%p if not final %}")
-    _p(doc, "To be completed during the meeting. For each item record the conclusion, and each "
-            "decision with one accountable owner and a due date. Information noted is not a "
-            "decision.", italic=True)
+    _p(doc, "To be completed during the meeting. Record each item's conclusion on the workbook's "
+            "Conclusions sheet and each decision on its Decisions sheet, with the request IDs it "
+            "answers in 'Responds to', its Outcome, one accountable owner and a due date: the "
+            "final minutes are made from those sheets, so nothing is typed twice. Information "
+            "noted is not a decision.", italic=True)
+    _p(doc, "{%p endif %}")
+    _p(doc, "{%p if final %}")
+    _p(doc, "Overall conclusion (clause 9.3.1)", "Heading 1")
+    paragraph = doc.add_paragraph()
+    paragraph.add_run("Is the ISMS still suitable, adequate and effective? ").bold = True
+    paragraph.add_run("{% if overall.suitable %}{{ overall.suitable }}.{% else %}Not stated."
+                      "{% endif %}")
+    _p(doc, "{{ overall.conclusion }}")
+    _p(doc, "{%p if overall.change_needed %}")
+    _p(doc, "Change needed to the ISMS: {{ overall.change_needed }}")
+    _p(doc, "{%p endif %}")
+    _p(doc, "{%p if overall.dissent %}")
+    _p(doc, "Dissent or uncertainty: {{ overall.dissent }}", italic=True)
+    _p(doc, "{%p endif %}")
     _p(doc, "{%p endif %}")
     _p(doc, "Attendance", "Heading 1")
     _table(doc, ["Name", "Role", "Top management", "Attendance"],
@@ -333,31 +349,63 @@ def _minutes(doc: DocumentObject) -> None:
     _p(doc, "Agenda items", "Heading 1")
     _p(doc, "{%p for item in agenda %}")
     _p(doc, "{{ item.number }}. {{ item.title }} ({{ item.clause }})", "Heading 2")
-    _p(doc, "Presenter: {{ item.presenter }} · {{ item.start }}–{{ item.end }}", italic=True)
+    _p(doc, "{% if final %}Presented by{% else %}Presenter{% endif %}: {{ item.presenter }} · "
+            "{{ item.start }}–{{ item.end }}", italic=True)
     _p(doc, "{%p if item.evidence %}")
     _p(doc, "Inputs considered: {{ item.evidence|join('; ') }}")
     _p(doc, "{%p endif %}")
     _p(doc, "{%p if final %}")
+    _p(doc, "{%p if item.conclusion.conclusion %}")
+    _p(doc, "Conclusion: {{ item.conclusion.conclusion }}")
+    _p(doc, "{%p endif %}")
+    _p(doc, "{%p if item.conclusion.change_needed %}")
+    _p(doc, "Change needed to the ISMS: {{ item.conclusion.change_needed }}")
+    _p(doc, "{%p endif %}")
+    _p(doc, "{%p if item.conclusion.dissent %}")
+    _p(doc, "Dissent or uncertainty: {{ item.conclusion.dissent }}", italic=True)
+    _p(doc, "{%p endif %}")
     _p(doc, "{%p for n in item.noted %}")
     _p(doc, "Noted (information): {{ n }}", "List Bullet")
     _p(doc, "{%p endfor %}")
     _p(doc, "{%p for d in item.decisions %}")
-    _p(doc, "Decision {{ d.id }}: {{ d.decision }} Owner: {{ d.owner }}; due {{ d.due }}.",
-       "List Bullet")
+    _p(doc, "Decision {{ d.id }}{% if d.outcome %} ({{ d.outcome }}{% if d.responds_to %}: "
+            "{{ d.responds_to }}{% endif %}){% endif %}: {{ d.decision }}{% if d.owner %} Owner: "
+            "{{ d.owner }}; due {{ d.due }}.{% endif %}{% if d.deferred_to %} Deferred to "
+            "{{ d.deferred_to }}.{% endif %}", "List Bullet")
     _p(doc, "{%p endfor %}")
-    _p(doc, "{%p if not item.decisions and not item.noted %}")
-    _p(doc, "No decision recorded under this item.")
+    _p(doc, "{%p if item.clause == '9.3.3' %}")
+    _p(doc, "The decisions of this review are listed under each item, in 'Decisions requested → "
+            "outcome' and in the action log below.")
+    _p(doc, "{%p elif loop.last %}")
+    _p(doc, "Next review: {% if meeting.next_review %}{{ meeting.next_review }}{% else %}to be "
+            "agreed{% endif %}.")
+    _p(doc, "{%p elif not item.decisions and not item.noted and not item.conclusion.conclusion %}")
+    _p(doc, "No conclusion or decision recorded under this item.")
     _p(doc, "{%p endif %}")
     _p(doc, "{%p else %}")
-    _p(doc, "Conclusions: ______________________________________________________________")
+    _p(doc, "{%p for r in item.requests %}")
+    _p(doc, "Decision requested {{ r.source_id }}: {{ r.request }} Outcome: ____________",
+       "List Bullet")
+    _p(doc, "{%p endfor %}")
+    _p(doc, "Conclusion: ______________________________________________________________")
+    _p(doc, "Change needed to the ISMS / dissent: _____________________________________________")
     _p(doc, "Decisions / actions (ID, owner, due): _________________________________________")
     _p(doc, "{%p endif %}")
     _p(doc, "{%p endfor %}")
+    _p(doc, "{%p if final %}")
+    _p(doc, "Decisions requested → outcome", "Heading 1")
+    _p(doc, "Every decision the pre-read asked of management, and what the review decided. "
+            "Deferred items return at the next review.", italic=True)
+    _table(doc, ["Ref", "Input", "Request", "Outcome", "Decision"],
+           ["{{ r.source_id }}", "{{ r.clause }}", "{{ r.request }}",
+            "{{ r.outcome }}{% if r.deferred_to %} to {{ r.deferred_to }}{% endif %}",
+            "{{ r.decisions }}"], "r in request_outcomes", [2.7, 1.8, 6.9, 2.4, 3.2])
+    _p(doc, "{%p endif %}")
     _p(doc, "{% if final %}Action log{% else %}Decisions and actions{% endif %}", "Heading 1")
     _p(doc, "{%p if final %}")
     _table(doc, ["ID", "Decision", "Owner", "Due", "Priority", "Closure evidence"],
            ["{{ d.id }}", "{{ d.decision }}", "{{ d.owner }}", "{{ d.due }}", "{{ d.priority }}",
-            "{{ d.closure_evidence }}"], "d in decisions", [2.6, 5.6, 2.6, 2.2, 1.6, 2.4])
+            "{{ d.closure_evidence }}"], "d in actions", [3.0, 4.9, 2.5, 2.2, 1.9, 2.5])
     _p(doc, "Information noted", "Heading 2")
     _p(doc, "{%p for n in information_noted %}")
     _p(doc, "{{ n }}", "List Bullet")

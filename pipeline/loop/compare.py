@@ -15,8 +15,9 @@ from ..analysis.settings import DEFAULT_SETTINGS
 from ..formatting import value
 from ..workbook.findings import Finding, finding
 from ..workbook.model import Record, Table, WorkbookData
-from ..workbook.rules import is_not_a_decision
+from ..workbook.outcomes import is_action
 from ..workbook.signals import OPEN_ACTION, residual_score
+from .still_open import open_requests
 
 METRIC_DEFINITION = ("Metric", "Unit", "Better when", "Target")
 
@@ -68,7 +69,7 @@ def compare_reviews(previous: WorkbookData, current: WorkbookData) -> tuple[list
     now = _by_id(actions, "Action ID")
     expected: list[tuple[str, str, Record | None]] = []
     for rec in previous.tables["Decisions"].records:
-        if rec["Decision ID"] and not is_not_a_decision(str(rec["Decision"] or "")):
+        if rec["Decision ID"] and is_action(rec):
             expected.append((str(rec["Decision ID"]), f"decided at {prev_id}", None))
             changes.carried_decisions.append(str(rec["Decision ID"]))
     for rec in previous.tables["a Previous actions"].records:
@@ -97,9 +98,31 @@ def compare_reviews(previous: WorkbookData, current: WorkbookData) -> tuple[list
                 f"carry-forward count is still {after['Carry-forward count'] or 0}: raise it to "
                 f"{int(before['Carry-forward count'] or 0) + 1}.", sheet, after.row, col,
                 value=after["Carry-forward count"] or 0, column="Carry-forward count"))
+    _requests(previous, current, changes, findings)
     _risks(previous, current, changes, findings)
     _metrics(previous, current, changes, findings)
     return findings, changes
+
+
+def _requests(previous: WorkbookData, current: WorkbookData, changes: ReviewChanges,
+              findings: list[Finding]) -> None:
+    """A request the previous review deferred or left unanswered must come back: as an action
+    in 'a Previous actions' or a row of its own input's register."""
+    actions = current.tables["a Previous actions"]
+    here = set(_by_id(actions, "Action ID"))
+    for item in open_requests(previous):
+        own = current.input_table(item.input_ref)
+        id_col = own.sheet.id_column
+        if _key(item.source_id) in here or (id_col and _key(item.source_id) in _by_id(own, id_col.name)):
+            continue
+        changes.missing.append(item.source_id)
+        how = "deferred" if item.answered else "left unanswered"
+        findings.append(finding(
+            "carried-missing", f"{item.source_id}, {how} at {changes.previous_review_id}, is "
+            "missing from this review: add it to 'a Previous actions' (Action ID "
+            f"{item.source_id}) or keep its row on its own sheet, so nothing asked disappears.",
+            actions.actual_name or actions.sheet.name, actions.header_row or None,
+            0 if actions.header_row else None, value=item.source_id, column="Action ID"))
 
 
 def _risks(previous: WorkbookData, current: WorkbookData, changes: ReviewChanges,

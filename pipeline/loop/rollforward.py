@@ -1,9 +1,10 @@
 """`isms-review next`: the next review's workbook, made from the last one.
 
 The results of review N are the first input of review N+1: every decision becomes an action,
-every action still open is carried (its carry-forward count +1), open nonconformities, the risk
-register and the metric history (last 8 periods) come along; the other inputs start empty with
-their guidance; attendance is reset.
+every action still open is carried (its carry-forward count +1), every request deferred or left
+unanswered comes back under input a (and stays in its own register), open nonconformities, the
+risk register and the metric history (last 8 periods) come along; the other inputs start empty
+with their guidance; attendance is reset.
 """
 
 from __future__ import annotations
@@ -15,10 +16,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..daterange import FIRST, LAST, DateOutOfRange, checked, shifted
+from ..workbook.inputs import input_specs
 from ..workbook.model import Record, WorkbookData
+from ..workbook.outcomes import DEFERRED, RequestOutcome, is_action, key
 from ..workbook.periods import Period
-from ..workbook.rules import is_not_a_decision
 from ..workbook.signals import OPEN_ACTION
+from .still_open import open_requests
 
 METRIC_HISTORY = 8  # periods of each metric kept in the next workbook
 CARRIED = ("a Previous actions", "d1 Nonconformities", "d2 Metrics", "f Risks", "Attendees")
@@ -108,24 +111,61 @@ def _values(rec: Record) -> dict[str, Any]:
     return dict(rec.values)
 
 
-def carried_actions(data: WorkbookData) -> list[dict[str, Any]]:
-    """Decisions of the previous review as new actions, then its actions still open."""
+def carried_actions(data: WorkbookData,
+                    still_open: list[RequestOutcome] | None = None) -> list[dict[str, Any]]:
+    """Decisions of the previous review as new actions (done when due by the meeting itself,
+    e.g. approving the previous minutes), its actions still open, then its requests still to be
+    decided (deferred or unanswered), each once."""
     review_id = str(data.review.get("Review ID") or "")
+    meeting = data.review.get("Meeting date")
     rows: list[dict[str, Any]] = []
     for rec in data.tables["Decisions"].records:
-        if is_not_a_decision(str(rec["Decision"] or "")):
+        if not is_action(rec):
             continue
-        evidence = rec["Closure evidence"]
+        evidence, due = rec["Closure evidence"], rec["Due date"]
+        done = isinstance(due, dt.date) and isinstance(meeting, dt.date) and due <= meeting
         rows.append({"Action ID": rec["Decision ID"], "Action": rec["Decision"],
-                     "Source review": review_id, "Owner": rec["Owner"], "Due date": rec["Due date"],
-                     "Status": "Open", "Carry-forward count": 0,
-                     "Comment": f"Closure evidence expected: {evidence}" if evidence else None})
+                     "Source review": review_id, "Owner": rec["Owner"], "Due date": due,
+                     "Status": "Done" if done else "Open", "Completed on": due if done else None,
+                     "Carry-forward count": 0, "Closure evidence": evidence if done else None,
+                     "Comment": f"Closure evidence expected: {evidence}" if evidence and not done
+                     else None})
     for rec in data.tables["a Previous actions"].records:
         if rec["Status"] in OPEN_ACTION:
             row = _values(rec)
             row["Carry-forward count"] = int(rec["Carry-forward count"] or 0) + 1
             rows.append(row)
+    by_id = {key(r["Action ID"]): r for r in rows if r.get("Action ID")}
+    for item in open_requests(data) if still_open is None else still_open:
+        why = (f"Deferred at {review_id} ({', '.join(item.decisions)})" if item.outcome == DEFERRED
+               else f"Requested at {review_id} and not answered")
+        existing = by_id.get(key(item.source_id))
+        if existing is not None:  # an open action: carried already, say why it is back
+            existing["Comment"] = "; ".join(p for p in (existing.get("Comment"), why) if p)
+            continue
+        due = item.deferred_to or data.review.get("Next review date") or meeting
+        row = {"Action ID": item.source_id, "Action": f"Decide: {item.request}",
+               "Source review": review_id, "Owner": data.review.get("Chair"), "Due date": due,
+               "Status": "Open", "Carry-forward count": 1, "Comment": f"{why}."}
+        rows.append(row)
+        by_id[key(item.source_id)] = row
     return rows
+
+
+def carried_requests(data: WorkbookData, still_open: list[RequestOutcome]) -> dict[str, list[dict[str, Any]]]:
+    """Rows of the other input sheets that are still to be decided (e.g. a deferred
+    improvement proposal stays in its register)."""
+    ids = {key(item.source_id) for item in still_open}
+    out: dict[str, list[dict[str, Any]]] = {}
+    for spec in input_specs(data.contract):
+        if spec.sheet_name in CARRIED or spec.sheet.id_column is None:
+            continue
+        id_col = spec.sheet.id_column.name
+        kept = [_values(r) for r in data.tables[spec.sheet_name].records
+                if r[id_col] is not None and key(r[id_col]) in ids]
+        if kept:
+            out[spec.sheet_name] = kept
+    return out
 
 
 def carried_metrics(data: WorkbookData) -> list[dict[str, Any]]:
@@ -143,8 +183,10 @@ def carried_metrics(data: WorkbookData) -> list[dict[str, Any]]:
 def roll_forward(data: WorkbookData, options: NextReview = NextReview()) -> tuple[
         dict[str, Any], dict[str, list[dict[str, Any]]]]:
     """(review fields, register rows) of the next review's workbook."""
+    still_open = open_requests(data)
     rows: dict[str, list[dict[str, Any]]] = {
-        "a Previous actions": carried_actions(data),
+        **carried_requests(data, still_open),
+        "a Previous actions": carried_actions(data, still_open),
         "d1 Nonconformities": [_values(r) for r in data.tables["d1 Nonconformities"].records
                                if r["Status"] != "Closed"],
         "d2 Metrics": carried_metrics(data),

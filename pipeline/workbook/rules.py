@@ -181,19 +181,24 @@ def top_management(data: WorkbookData) -> Iterator[Finding]:
                       "top management.", name, table.header_row, table.column_index("Attendance"))
 
 
+# Outcomes that leave nothing to do: such a row needs no owner or due date.
+NOTHING_TO_DO = ("Rejected", "Noted", "Superseded", "Deferred")
+
+
 def decisions(data: WorkbookData) -> Iterator[Finding]:
     table = data.tables.get("Decisions")
     if table is None or not table.present:
         return
     for rec in table.records:
+        settled = rec["Outcome"] in NOTHING_TO_DO
         missing = [c for c in ("Owner", "Due date") if rec[c] is None]
-        if missing:
+        if missing and not settled:
             lacks = " and no ".join(m.lower() for m in missing)
             yield _at(table, rec, missing[0], "decision-incomplete",
                       f"Decision '{rec['Decision ID']}' has no {lacks}; "
                       "every decision needs one accountable owner and a due date.")
         text = rec["Decision"]
-        if isinstance(text, str) and is_not_a_decision(text):
+        if isinstance(text, str) and is_not_a_decision(text) and rec["Outcome"] != "Noted":
             yield _at(table, rec, "Decision", "not-a-decision",
                       f"'{text[:60]}' records information, not a decision. State what will be "
                       "done, or move it to the minutes as information noted.", text)

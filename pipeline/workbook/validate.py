@@ -8,7 +8,7 @@ from typing import Literal
 
 from .contract import Contract, load_contract
 from .evidence import evidence_files
-from .final import final_findings, for_stage
+from .final import final_findings, for_stage, previous_minutes, unknown_responses
 from .findings import Finding, Report
 from .model import WorkbookData
 from .parse import parse_workbook
@@ -53,6 +53,8 @@ def validate_workbook(
     for rule in ALL_RULES:
         findings.extend(rule(data))
     findings.extend(evidence_files(data, evidence))
+    findings.extend(unknown_responses(data))
+    findings.extend(previous_minutes(data))
     if stage == "final":
         findings = for_stage(findings, final_findings(data))
     report = Report(path=str(path), findings=sort_findings(findings, contract))
