@@ -197,10 +197,10 @@ def test_rebuilding_the_pre_read_after_final_minutes_is_refused_then_reissued(
     monkeypatch.setenv("SOURCE_DATE_EPOCH", str(int(FINAL_EPOCH) + 86400))
     code, out, err = build(pack.out, GOOD, "--reissue", "--change-note", "corrected the d2 trend")
     assert code == 0, err
-    assert "re-issued as v1.1: corrected the d2 trend after the final minutes were issued" in out
+    assert "re-issued as v1.1: corrected the d2 trend after the meeting" in out
     pre_reads = [e for e in lines(pack.folder) if e["document"] == "pre-read"]
     assert [(e["version"], e["event"]) for e in pre_reads] == [("1.0", "issued"), ("1.1", "reissued")]
-    assert pre_reads[1]["note"] == "corrected the d2 trend after the final minutes were issued"
+    assert pre_reads[1]["note"] == "corrected the d2 trend after the meeting"
     assert pre_reads[0]["sha256"] != pre_reads[1]["sha256"]
     assert footer_text(pack.file("pre-read.docx")).startswith(
         f"{RID} · Internal · PRE-READ v1.1 — for the meeting of 26 November 2026 · Page ")
@@ -209,15 +209,15 @@ def test_rebuilding_the_pre_read_after_final_minutes_is_refused_then_reissued(
 def test_stamps_differ_between_pre_read_and_record(example_pack: Pack) -> None:
     pre = footer_text(example_pack.file("pre-read.docx"))
     minutes = footer_text(example_pack.file("minutes.docx"))
-    assert pre.startswith(f"{RID} · Internal · PRE-READ v1.0 — for the meeting of 11 December 2026 · ")
+    assert pre.startswith(f"{RID} · Internal · PRE-READ v1.0 — for the meeting of 26 November 2026 · ")
     assert minutes.startswith(f"{RID} · Internal · RECORD v1.0 — approved by Helen Carter on "
-                              "18 December 2026 · ")
+                              "30 November 2026 · ")
     assert "Controlled copy" not in pre + minutes
-    assert "PRE-READ v1.0 — for the meeting of 11 December 2026" in stamp_on(
+    assert "PRE-READ v1.0 — for the meeting of 26 November 2026" in stamp_on(
         example_pack.file("pre-read.pdf"))
-    assert "PRE-READ v1.0 — for the meeting of 11 Dec 2026 · Page 1 of" in stamp_on(
+    assert "PRE-READ v1.0 — for the meeting of 26 Nov 2026 · Page 1 of" in stamp_on(
         example_pack.file("pre-read-bundle.pdf"))
-    assert "RECORD v1.0 — approved 18 Dec 2026 · Page 1 of" in stamp_on(example_pack.file("bundle.pdf"))
+    assert "RECORD v1.0 — approved 30 Nov 2026 · Page 1 of" in stamp_on(example_pack.file("bundle.pdf"))
 
 
 def test_final_bundle_is_the_complete_record(example_pack: Pack) -> None:
@@ -240,11 +240,11 @@ def test_final_bundle_is_the_complete_record(example_pack: Pack) -> None:
             "pre-read-workbook-review.xlsx", "review-final.xlsx", "manifest.json"} <= names
     control = manifest["control"]
     assert control["status"] == "record" and control["missing"] == []
-    assert control["retention"] == "3 years from the meeting (until 11 December 2029)"
+    assert control["retention"] == "3 years from the meeting (until 26 November 2029)"
     with pdfplumber.open(example_pack.file("bundle.pdf")) as pdf:
         cover = pdf.pages[0].extract_text() or ""
     for words in ("COMPLETE means every evidence file", "loop check not run", "audits unfinished",
-                  "not signed when made", "Retention", "until 11 December 2029", "Priya Natarajan",
+                  "not signed when made", "Retention", "until 26 November 2029", "Priya Natarajan",
                   "Completeness: COMPLETE"):
         assert words in cover.replace("\n", " "), words
 
