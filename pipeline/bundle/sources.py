@@ -54,6 +54,7 @@ class Source:
     sha256: str = ""
     kind: str = "pdf"  # pdf | image | office | attachment
     pdf: pikepdf.Pdf | None = None
+    pdf_path: Path | None = None  # the file ``pdf`` was opened from: what the merge copies
     problem: str = ""
     signed: bool = False
     attach_original: bool = False  # the original file travels as an attachment
@@ -298,17 +299,20 @@ def _open_pdf(source: Source, path: Path, workdir: Path, options: BundleOptions)
         source.notes.append("damaged; repaired by a lenient read: check it against the original")
     if pdf.is_encrypted:
         source.notes.append("was encrypted without a user password; opened and included")
+    dirty = False  # changed in memory: written out for the merge, which copies from disk
     if options.ocr and pages_without_text(pdf):
         from .ocr import add_text_layer
 
         done = add_text_layer(path, workdir / "ocr.pdf", source.rel, len(pdf.pages))
         if done is not None:
             pdf.close()
+            path = done
             pdf = pikepdf.open(done, access_mode=pikepdf.AccessMode.stream)
             source.notes.append("text layer added by OCR (OCRmyPDF, --skip-text)")
     source.removed = strip_active(pdf)
     if source.removed:
         source.notes.append(f"{len(source.removed)} active item(s) removed (listed in the manifest)")
+        dirty = True
     source.signed = _has_signature(pdf)
     form = flatten_forms(pdf)
     if source.signed:
@@ -316,9 +320,16 @@ def _open_pdf(source: Source, path: Path, workdir: Path, options: BundleOptions)
                             "still be checked; the signature field is flattened in the bundle copy")
     if form.widgets:
         source.notes.append(form.note())
+        dirty = True
     source.attach_original = source.signed or form.widgets > 0
     source.no_text = pages_without_text(pdf)
-    source.pdf = pdf
+    if dirty or pdf.is_encrypted:
+        prepared = workdir / "prepared.pdf"
+        pdf.save(prepared, compress_streams=True, object_stream_mode=pikepdf.ObjectStreamMode.preserve)
+        pdf.close()
+        path = prepared
+        pdf = pikepdf.open(prepared, access_mode=pikepdf.AccessMode.stream)
+    source.pdf, source.pdf_path = pdf, path
 
 
 def _has_signature(pdf: pikepdf.Pdf) -> bool:
