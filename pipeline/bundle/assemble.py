@@ -421,13 +421,16 @@ def _stamp_pages(pdf: pikepdf.Pdf, objects: list[Any], labels: list[Label],
     total = len(objects)
     stamped: set[tuple[int, int, int]] = set()
     prefixes: dict[tuple[Any, ...], bytes] = {}  # most pages share a geometry: format it once
+    shapes: dict[tuple[bytes, bytes, int, bool], Shape] = {}
     for number, node in enumerate(objects, start=1):
         which, banded = plan[number - 1]
         _, label_w, label_h = labels[which]
-        before = _visible_box(node) if banded else None
-        if banded:
-            margins.add_band(node)
-        box, rotate, digits = _visible_box(node), int(node.get("/Rotate", 0)), len(str(number))
+        before, box, rotate, grown = _shape(node, banded, shapes)
+        if grown is not None:
+            for name, value in zip(("/MediaBox", "/CropBox"), grown, strict=True):
+                if value is not None:
+                    node[name] = value
+        digits = len(str(number))
         key = (box, rotate, digits, which, before)
         prefix = prefixes.get(key)
         if prefix is None:
@@ -458,6 +461,33 @@ def _stamp_pages(pdf: pikepdf.Pdf, objects: list[Any], labels: list[Label],
         else:
             original = [existing] if existing is not None else []
         node.Contents = Array([opener, *original, pdf.make_stream(content)])
+
+
+Box = tuple[float, float, float, float]
+# visible box before the band (None: no band), after it, /Rotate, grown (MediaBox, CropBox)
+Shape = tuple[Box | None, Box, int, tuple[Any, Any] | None]
+
+
+def _shape(node: Any, banded: bool, shapes: dict[tuple[bytes, bytes, int, bool], Shape]) -> Shape:
+    """A page's geometry for its stamp, worked out once per distinct set of boxes (reading and
+    writing a page's boxes through pikepdf costs more than the rest of the stamp)."""
+    media, crop, rotate = node.get("/MediaBox"), node.get("/CropBox"), node.get("/Rotate")
+    key = (media.unparse() if media is not None else b"", crop.unparse() if crop is not None else b"",
+           int(rotate) if rotate is not None else 0, banded)
+    shape = shapes.get(key)
+    if shape is None:
+        probe = Dictionary(Rotate=key[2])
+        if media is not None:
+            probe.MediaBox = media
+        if crop is not None:
+            probe.CropBox = crop
+        before = _visible_box(probe) if banded else None
+        grown = None
+        if banded:
+            margins.add_band(probe)
+            grown = (probe.get("/MediaBox"), probe.get("/CropBox"))
+        shape = shapes[key] = (before, _visible_box(probe), key[2], grown)
+    return shape
 
 
 def _band_fill(before: tuple[float, float, float, float], after: tuple[float, float, float, float]) -> str:

@@ -173,7 +173,7 @@ def collect(data: WorkbookData, evidence_dir: Path, workdir: Path,
     for n, source in enumerate(ordered):
         if not source.problem:
             _isolated(source, lambda s=source, n=n: _prepare(s, accepted[id(s)], converted or {},
-                                                             workdir / f"source-{n:04d}", options))
+                                                             workdir / f"source-{n:04d}-", options))
     return ordered
 
 
@@ -246,24 +246,25 @@ def _convert(office: list[Path], workdir: Path) -> dict[Path, Path | ConversionF
     return {staged[copy]: result for copy, result in results.items()}
 
 
-def _prepare(source: Source, choice: kinds.Accepted, converted: object, workdir: Path,
+def _prepare(source: Source, choice: kinds.Accepted, converted: object, prefix: Path,
              options: BundleOptions) -> None:
+    """Prepare one source; files made on the way are named ``prefix`` + what they are (no
+    folder per source: creating and removing hundreds of folders costs more than the rest)."""
     assert source.path is not None and isinstance(converted, dict)
-    workdir.mkdir(parents=True, exist_ok=True)
     if choice.kind in ("text", "as-is"):
         source.kind = "attachment"
         source.attach_original = True
         return
     if choice.kind == "pdf":
-        _open_pdf(source, source.path, workdir, options)
+        _open_pdf(source, source.path, prefix, options)
     elif choice.kind == "image":
         source.kind = "image"
         try:
-            image_pdf(source.path, workdir / "image.pdf", source.rel)
+            image_pdf(source.path, _made(prefix, "image.pdf"), source.rel)
         except ImageRefused as refused:
             source.problem = str(refused)
             return
-        _open_pdf(source, workdir / "image.pdf", workdir, options)
+        _open_pdf(source, _made(prefix, "image.pdf"), prefix, options)
     else:
         source.kind = "office"
         source.references = outside_references(source.path)
@@ -278,10 +279,14 @@ def _prepare(source: Source, choice: kinds.Accepted, converted: object, workdir:
         elif isinstance(result, ConversionFailure):
             source.problem = f"'{source.rel}' could not be converted to PDF: {result}"
         else:
-            _open_pdf(source, Path(result), workdir, options)
+            _open_pdf(source, Path(result), prefix, options)
 
 
-def _open_pdf(source: Source, path: Path, workdir: Path, options: BundleOptions) -> None:
+def _made(prefix: Path, what: str) -> Path:
+    return prefix.with_name(prefix.name + what)
+
+
+def _open_pdf(source: Source, path: Path, prefix: Path, options: BundleOptions) -> None:
     try:
         pdf = pikepdf.open(path, password="", access_mode=pikepdf.AccessMode.stream)
     except pikepdf.PasswordError:
@@ -303,7 +308,7 @@ def _open_pdf(source: Source, path: Path, workdir: Path, options: BundleOptions)
     if options.ocr and pages_without_text(pdf):
         from .ocr import add_text_layer
 
-        done = add_text_layer(path, workdir / "ocr.pdf", source.rel, len(pdf.pages))
+        done = add_text_layer(path, _made(prefix, "ocr.pdf"), source.rel, len(pdf.pages))
         if done is not None:
             pdf.close()
             path = done
@@ -324,7 +329,7 @@ def _open_pdf(source: Source, path: Path, workdir: Path, options: BundleOptions)
     source.attach_original = source.signed or form.widgets > 0
     source.no_text = pages_without_text(pdf)
     if dirty or pdf.is_encrypted:
-        prepared = workdir / "prepared.pdf"
+        prepared = _made(prefix, "prepared.pdf")
         pdf.save(prepared, compress_streams=True, object_stream_mode=pikepdf.ObjectStreamMode.preserve)
         pdf.close()
         path = prepared
