@@ -33,7 +33,7 @@ from ..errors import UserError
 from ..files import atomic_write_bytes
 from ..workbook.inputs import RESULTS_CLAUSE, RESULTS_REF, RESULTS_TITLE, input_specs
 from ..workbook.model import WorkbookData
-from . import margins, pages
+from . import margins, pages, update
 from .attach import Attachment, attach_data, from_disk, sha256_file
 from .isolation import PartFailed, blame
 from .merge import MergeFailed, Piece, check_alone, merge
@@ -774,10 +774,41 @@ def _assemble(data: WorkbookData, workbook: Path, sources: list[Source], out: Pa
     manifest_json = _manifest_json(data, workbook.name, workbook_sha, sources, parts, status, total)
     attachments = _attachments(sources, workbook, manifest_json)
     stamp = when.strftime("D:%Y%m%d%H%M%SZ")
-    merged = work / "merged.pdf"
-    _merge(parts, [Piece(canvas_path, d.first + 1, d.first + d.pages) for d in label_drawn],
-           canvas_path, attachments, merged, stamp, work)
+    with _temporary(out) as merged:
+        _merge(parts, [Piece(canvas_path, d.first + 1, d.first + d.pages) for d in label_drawn],
+               canvas_path, attachments, merged, stamp, work)
+        size, digest = _edit(merged, out, parts, sources, total, label_sizes, label_index, links,
+                             (index, matrix, manifest), groups_, attachments, stamp, Dictionary(
+            Title=pikepdf.String(f"{title} — {rid}"), Subject=pikepdf.String(
+                f"ISO/IEC 27001:2022 clause 9.3 management review {rid}; {classification}"),
+            Keywords=pikepdf.String(f"ISMS; management review; {rid}; {status}"),
+            Author=pikepdf.String(str(review.get("Document owner") or "")),
+            Creator=pikepdf.String("isms-review"), Producer=pikepdf.String("isms-review (pikepdf)"),
+            CreationDate=pikepdf.String(stamp), ModDate=pikepdf.String(stamp)))
+    manifest_path = out.with_name(out.stem + "-manifest.json")
+    sidecar = {**json.loads(manifest_json), "bundle": {"file": out.name, "sha256": digest,
+                                                         "bytes": size}}
+    atomic_write_bytes(manifest_path, json.dumps(sidecar, indent=2, ensure_ascii=False).encode())
+    return BundleResult(out, manifest_path, total, complete, problems, digest,
+                        [f"{', '.join(s.ids)} ({s.rel}): {w}" for s in sources for w in s.warnings])
+
+
+APPEND_ABOVE = 64 * 1_000_000  # a merged file this big gets the edits appended, not rewritten
+
+
+def _edit(merged: Path, out: Path, parts: list[Part], sources: list[Source], total: int,
+          label_sizes: list[tuple[float, float]], label_index: dict[str, int],
+          links: dict[str, dict[int, list[int | None]]],
+          tables: tuple[pages.Drawn, pages.Drawn, pages.Drawn], groups_: Groups,
+          attachments: list[Attachment], stamp: str, info: Dictionary) -> tuple[int, str]:
+    """Open the merged file, add links, form names, bookmarks, page labels, stamps, the
+    manifest and the document info, and write the bundle to ``out``: a large merged file gets
+    the edits appended as an incremental update (its pages are not copied a second time), a
+    small one is rewritten compactly (object streams)."""
+    index, matrix, manifest = tables
+    append = merged.stat().st_size >= APPEND_ABOVE
     with pikepdf.open(merged, access_mode=pikepdf.AccessMode.stream) as pdf:
+        before = update.snapshot(pdf) if append else None
         objects = [page.obj for page in pdf.pages]
         labels = [(pdf.make_indirect(pikepdf.Page(objects[total + n]).as_form_xobject()), w, h)
                   for n, (w, h) in enumerate(label_sizes)]
@@ -803,20 +834,16 @@ def _assemble(data: WorkbookData, workbook: Path, sources: list[Source], out: Pa
                 for part in parts for _ in range(part.pages)]
         _stamp_pages(pdf, objects, labels, plan)
         attach_data(pdf, attachments, stamp)
-        pdf.docinfo = pdf.make_indirect(Dictionary(
-            Title=pikepdf.String(f"{title} — {rid}"), Subject=pikepdf.String(
-                f"ISO/IEC 27001:2022 clause 9.3 management review {rid}; {classification}"),
-            Keywords=pikepdf.String(f"ISMS; management review; {rid}; {status}"),
-            Author=pikepdf.String(str(review.get("Document owner") or "")),
-            Creator=pikepdf.String("isms-review"), Producer=pikepdf.String("isms-review (pikepdf)"),
-            CreationDate=pikepdf.String(stamp), ModDate=pikepdf.String(stamp)))
-        size, digest = _save(pdf, out)
-    manifest_path = out.with_name(out.stem + "-manifest.json")
-    sidecar = {**json.loads(manifest_json), "bundle": {"file": out.name, "sha256": digest,
-                                                         "bytes": size}}
-    atomic_write_bytes(manifest_path, json.dumps(sidecar, indent=2, ensure_ascii=False).encode())
-    return BundleResult(out, manifest_path, total, complete, problems, digest,
-                        [f"{', '.join(s.ids)} ({s.rel}): {w}" for s in sources for w in s.warnings])
+        pdf.docinfo = pdf.make_indirect(info)
+        if before is not None:
+            update.append(pdf, merged, before)
+        else:
+            with _temporary(out) as tmp:
+                pdf.save(tmp, deterministic_id=True, compress_streams=True, linearize=False,
+                         object_stream_mode=pikepdf.ObjectStreamMode.generate,
+                         fix_metadata_version=False)
+                os.replace(tmp, merged)
+    return _publish(merged, out)
 
 
 def _merge(parts: list[Part], labels: list[Piece], canvas: Path, attachments: list[Attachment],
@@ -843,25 +870,27 @@ def _file_of(part: Part) -> Path:
     return part.file
 
 
-def _save(pdf: pikepdf.Pdf, out: Path) -> tuple[int, str]:
-    """Write ``pdf`` to a temporary file beside ``out`` (streaming from the merged file, never
-    in memory) and rename it into place; return its size and SHA-256."""
+@contextlib.contextmanager
+def _temporary(out: Path) -> Iterator[Path]:
+    """A temporary file beside ``out`` (so it can be renamed into place), removed unless it was."""
     out.parent.mkdir(parents=True, exist_ok=True)
     fd, name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
     os.close(fd)
     tmp = Path(name)
     try:
-        pdf.save(tmp, deterministic_id=True, compress_streams=True, linearize=False,
-                 object_stream_mode=pikepdf.ObjectStreamMode.generate, fix_metadata_version=False)
-        with tmp.open("rb") as fh:
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o644)
-        digest = sha256_file(tmp)
-        size = tmp.stat().st_size
-        os.replace(tmp, out)
-    except BaseException:
+        yield tmp
+    finally:
         tmp.unlink(missing_ok=True)
-        raise
+
+
+def _publish(done: Path, out: Path) -> tuple[int, str]:
+    """Make the finished file durable and rename it to ``out``; return its size and SHA-256."""
+    with done.open("rb") as fh:
+        os.fsync(fh.fileno())
+    os.chmod(done, 0o644)
+    digest = sha256_file(done)
+    size = done.stat().st_size
+    os.replace(done, out)
     return size, digest
 
 
