@@ -56,9 +56,15 @@ DOCUMENTS = (("agenda", "Agenda"), ("pre-read", "Pre-read pack"), ("minutes", "M
              ("minutes-form", "Minutes form"))
 STAMP_SIZE = 7.0
 STAMP_MARGIN = 8.0
-# Helvetica advance widths (1/1000 em) for the characters of "· Page n of N"
-HELVETICA = {**{str(d): 556 for d in range(10)}, " ": 278, "P": 667, "a": 556, "g": 556,
-             "e": 556, "o": 556, "f": 278, "\xb7": 278}
+# Helvetica advance widths (1/1000 em, from its AFM) of the printable ASCII characters and "·":
+# the page number, and evidence IDs that WinAnsi can show, are set in Helvetica
+_ASCII_WIDTHS = (
+    "278 278 355 556 556 889 667 191 333 333 389 584 278 333 278 278 556 556 556 556 556 556 556 "
+    "556 556 556 278 278 584 584 584 556 1015 667 667 722 722 667 611 778 722 278 500 667 556 833 "
+    "722 778 667 778 722 667 611 722 667 944 667 667 611 278 278 278 469 556 333 556 556 500 556 "
+    "556 278 556 556 222 222 500 222 833 556 556 556 556 333 500 278 556 500 722 500 500 500 334 "
+    "260 334 584")
+HELVETICA = {**{chr(32 + n): int(w) for n, w in enumerate(_ASCII_WIDTHS.split())}, "\xb7": 278}
 
 
 class BundleProblems(UserError):
@@ -406,12 +412,22 @@ def _helvetica_width(text: str, size: float) -> float:
     return sum(HELVETICA.get(ch, 556) for ch in text) * size / 1000
 
 
+def _in_helvetica(text: str) -> bool:
+    """Whether ``text`` can be set in the stamp's Helvetica (widths known, WinAnsi)."""
+    return all(ch in HELVETICA for ch in text)
+
+
+def _literal(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
+
+
 Label = tuple[Any, float, float]  # the label's form XObject, its width and height
 
 
 def _stamp_pages(pdf: pikepdf.Pdf, objects: list[Any], labels: list[Label],
-                 plan: list[tuple[int, bool]]) -> None:
-    """Stamp every page: ``plan[i]`` = (which label, whether to add a margin band first). Pages
+                 plan: list[tuple[int, bool, str]]) -> None:
+    """Stamp every page: ``plan[i]`` = (which label, whether to add a margin band first, text
+    set in Helvetica before the label: the evidence ID, when Helvetica can show it). Pages
     carry their own boxes, /Rotate and /Resources after the merge (qpdf pushes inherited ones
     down), so this touches each page dictionary directly (pikepdf's helpers cost ~4x more)."""
     xobjects = [xobject for xobject, _, _ in labels]
@@ -423,7 +439,7 @@ def _stamp_pages(pdf: pikepdf.Pdf, objects: list[Any], labels: list[Label],
     prefixes: dict[tuple[Any, ...], bytes] = {}  # most pages share a geometry: format it once
     shapes: dict[tuple[bytes, bytes, int, bool], Shape] = {}
     for number, node in enumerate(objects, start=1):
-        which, banded = plan[number - 1]
+        which, banded, lead = plan[number - 1]
         _, label_w, label_h = labels[which]
         before, box, rotate, grown = _shape(node, banded, shapes)
         if grown is not None:
@@ -431,18 +447,22 @@ def _stamp_pages(pdf: pikepdf.Pdf, objects: list[Any], labels: list[Label],
                 if value is not None:
                     node[name] = value
         digits = len(str(number))
-        key = (box, rotate, digits, which, before)
+        key = (box, rotate, digits, which, before, lead)
         prefix = prefixes.get(key)
         if prefix is None:
-            width = label_w + _helvetica_width(f" \xb7 Page {'0' * digits} of {total}", STAMP_SIZE)
+            lead_w = _helvetica_width(lead, STAMP_SIZE)
+            width = lead_w + label_w + _helvetica_width(f" \xb7 Page {'0' * digits} of {total}",
+                                                        STAMP_SIZE)
             margin = (margins.BAND - label_h) / 2 + 1 if banded else STAMP_MARGIN
             a, b, c, d, e, f = stamp_matrix(box, rotate, width, margin)
             band = _band_fill(before, box) if before is not None else ""
             baseline = label_h / 2 - STAMP_SIZE * 0.3
+            text = f"BT /IsrStampF {STAMP_SIZE:g} Tf 0 g"
+            first = f"{text} 0 {baseline:.2f} Td ({_literal(lead)}) Tj ET " if lead else ""
             prefix = prefixes[key] = (
                 f"Q {band}q {a:g} {b:g} {c:g} {d:g} {e:.2f} {f:.2f} cm 1 g -2 -1.5 {width + 4:.2f} "
-                f"{label_h + 2:.2f} re f 0 g 0 G /IsrStamp{which} Do BT /IsrStampF {STAMP_SIZE:g} Tf 0 g "
-                f"{label_w:.2f} {baseline:.2f} Td ( \xb7 Page ").encode("cp1252")
+                f"{label_h + 2:.2f} re f 0 g 0 G {first}q 1 0 0 1 {lead_w:.2f} 0 cm /IsrStamp{which} Do Q "
+                f"{text} {lead_w + label_w:.2f} {baseline:.2f} Td ( \xb7 Page ").encode("cp1252")
         resources = node.get("/Resources")
         if resources is None:
             node.Resources = resources = Dictionary()
@@ -670,15 +690,26 @@ def _check_bundle_size(sources: list[Source], options: BundleOptions) -> None:
                         + ". Leave some out, or raise the limit.")
 
 
-def _labels(canvas: pages.Canvas, sources: list[Source],
-            base: str) -> tuple[list[pages.Drawn], list[tuple[float, float]], dict[str, int]]:
-    """The stamp labels: the bundle's own (index 0) and one per evidence file with pages."""
-    drawn: list[pages.Drawn] = []
-    sizes: list[tuple[float, float]] = []
-    index: dict[str, int] = {}
-    for key, text in [("", base), *((s.id, f"{s.id} \xb7 {base}") for s in sources if s.pdf is not None)]:
-        label, width, height = canvas.label(text, STAMP_SIZE)
-        index[key] = len(drawn)
+Labels = tuple[list[pages.Drawn], list[tuple[float, float]], dict[str, tuple[int, str]]]
+
+
+def _labels(canvas: pages.Canvas, sources: list[Source], base: str) -> Labels:
+    """The stamp labels, drawn in the bundle's Unicode font: the bundle's own (index 0), and
+    for each evidence file with pages, which label its stamp draws and the text set before it
+    in Helvetica — its ID, or "" when Helvetica cannot show the ID (then it gets a label of its
+    own, ID included: drawing one label per file costs more than the rest of the stamping)."""
+    label, width, height = canvas.label(base, STAMP_SIZE)
+    drawn, sizes = [label], [(width, height)]
+    index: dict[str, tuple[int, str]] = {"": (0, "")}
+    for source in sources:
+        if source.pdf is None:
+            continue
+        lead = f"{source.id} \xb7 "
+        if _in_helvetica(lead):
+            index[source.id] = (0, lead)
+            continue
+        label, width, height = canvas.label(lead + base, STAMP_SIZE)
+        index[source.id] = (len(drawn), "")
         drawn.append(label)
         sizes.append((width, height))
     return drawn, sizes, index
@@ -797,7 +828,7 @@ APPEND_ABOVE = 64 * 1_000_000  # a merged file this big gets the edits appended,
 
 
 def _edit(merged: Path, out: Path, parts: list[Part], sources: list[Source], total: int,
-          label_sizes: list[tuple[float, float]], label_index: dict[str, int],
+          label_sizes: list[tuple[float, float]], label_index: dict[str, tuple[int, str]],
           links: dict[str, dict[int, list[int | None]]],
           tables: tuple[pages.Drawn, pages.Drawn, pages.Drawn], groups_: Groups,
           attachments: list[Attachment], stamp: str, info: Dictionary) -> tuple[int, str]:
@@ -830,8 +861,10 @@ def _edit(merged: Path, out: Path, parts: list[Part], sources: list[Source], tot
         _write_outline(pdf, objects, parts)
         pdf.Root.PageLabels = Dictionary(Nums=Array([0, Dictionary(S=Name.D)]))
         pdf.Root.PageMode = Name.UseOutlines
-        plan = [(label_index.get(part.label, 0) if part.source is not None else 0, part.banded)
-                for part in parts for _ in range(part.pages)]
+        plan: list[tuple[int, bool, str]] = []
+        for part in parts:
+            which, lead = label_index.get(part.label, (0, "")) if part.source is not None else (0, "")
+            plan += [(which, part.banded, lead)] * part.pages
         _stamp_pages(pdf, objects, labels, plan)
         attach_data(pdf, attachments, stamp)
         pdf.docinfo = pdf.make_indirect(info)
