@@ -197,7 +197,7 @@ def analyse_command(workbook: Path, as_json: bool, charts_dir: Path | None,
     result = check_workbook(workbook, previous=previous)
     if not result.report.ok:
         if as_json:
-            click.echo(result.report.to_json())
+            click.echo(dumps({**result.report.to_dict(), "command": "analyse"}))
         else:
             print_report(result.report, console())
         click.echo(f"error: {workbook}: fix the errors above, then run analyse again.", err=True)
@@ -228,14 +228,19 @@ def analyse_command(workbook: Path, as_json: bool, charts_dir: Path | None,
 @click.option("--previous", type=PathArg,
               help="The previous review's workbook: check nothing vanished; the pre-read shows changes.")
 @click.option("--allow-incomplete", is_flag=True,
-              help="Make the evidence bundle even when evidence is unusable (marked INCOMPLETE).")
+              help="Make the evidence bundle even when evidence or a circulated document is "
+                   "missing (marked INCOMPLETE, saying what is missing).")
+@click.option("--reissue", is_flag=True,
+              help="Re-issue the pre-read after the meeting or once final minutes exist (recorded "
+                   "in the issue register as a re-issue).")
+@click.option("--change-note", default="", help="Why this version is issued (recorded in the register).")
 @click.option("--json", "as_json", is_flag=True,
               help="Print what was written and every finding as JSON (progress stays on stderr).")
 @evidence_options
 @user_errors
 def build_command(workbook: Path, evidence: Path, out: Path, stage: str, templates: Path | None,
-                  minutes: int, previous: Path | None, allow_incomplete: bool,
-                  attach_as_is: tuple[str, ...], ocr: bool, max_file_size: str,
+                  minutes: int, previous: Path | None, allow_incomplete: bool, reissue: bool,
+                  change_note: str, attach_as_is: tuple[str, ...], ocr: bool, max_file_size: str,
                   max_bundle_size: str, as_json: bool) -> None:
     """Validate, analyse and write the review's Word documents and PDFs to OUT/<Review ID>/."""
     if not evidence.is_dir():
@@ -246,7 +251,8 @@ def build_command(workbook: Path, evidence: Path, out: Path, stage: str, templat
 
     def options(progress: Callable[[str], None]) -> BuildOptions:
         return BuildOptions(workbook, evidence, out, stage, templates, minutes,  # type: ignore[arg-type]
-                            previous, allow_incomplete, progress, bundle=bundle)
+                            previous, allow_incomplete, progress, bundle=bundle, reissue=reissue,
+                            change_note=change_note)
 
     try:
         if err.is_terminal:
@@ -261,11 +267,13 @@ def build_command(workbook: Path, evidence: Path, out: Path, stage: str, templat
     findings = result.findings()
     if as_json:
         click.echo(dumps(envelope("build", findings, folder=str(result.folder), stage=stage,
-                                  files=[str(p) for p in result.files])))
+                                  files=[str(p) for p in result.files], notes=result.messages)))
         return
     _print_findings(findings, err)
     for path in result.files:
         click.echo(f"wrote {path}")
+    for message in result.messages:
+        click.echo(message)
     errors = sum(f.severity == "error" for f in findings)
     click.echo(f"{stage} pack for {result.folder.name} is in {result.folder}: "
                f"{len(result.files)} file(s); {errors} error(s), {len(findings) - errors} warning(s)")
@@ -388,16 +396,47 @@ def bundle_cmd(workbook: Path, evidence: Path, out: Path, documents: Path | None
 @main.command("verify")
 @click.argument("bundle_pdf", type=click.Path(path_type=Path, dir_okay=False, exists=True))
 @click.option("--evidence", type=DirArg, help="Also check every source file's SHA-256.")
+@click.option("--trust", "trust", multiple=True, type=click.Path(path_type=Path, dir_okay=False),
+              help="A signer's certificate (PEM or DER) you trust; repeatable. Default: the review "
+                   "folder's trusted-signers.pem.")
+@click.option("--review", "review", type=DirArg,
+              help="The review's output folder (issue register, trust file); default: the "
+                   "bundle's folder and the one above it.")
+@click.option("--json", "as_json", is_flag=True, help="Print the verdict and findings as JSON.")
 @user_errors
-def verify_cmd(bundle_pdf: Path, evidence: Path | None) -> None:
-    """Check a bundle is complete and unaltered. Exit 0 when intact, 1 otherwise."""
-    result = verify_bundle(bundle_pdf, evidence)
+def verify_cmd(bundle_pdf: Path, evidence: Path | None, trust: tuple[Path, ...],
+               review: Path | None, as_json: bool) -> None:
+    """What can be proved about a bundle. Exit 0 intact (signed by a signer you trust, nothing
+    changed), 4 unsigned (consistent, but nothing vouches for it), 1 broken."""
+    result = verify_bundle(bundle_pdf, evidence, trust, review)
+    if as_json:
+        click.echo(result.to_json())
+        sys.exit(result.exit_code)
+    click.echo(f"file: {bundle_pdf} ({result.pages} pages, {result.revisions} revision(s))")
+    click.echo(f"SHA-256: {result.sha256}")
     for note in result.notes:
         click.echo(f"note: {note}")
     for problem in result.problems:
-        click.echo(f"FAIL: {problem}")
-    click.echo(f"{'INTACT' if result.ok else 'NOT INTACT'}: {bundle_pdf}")
-    sys.exit(0 if result.ok else 1)
+        click.echo(f"FAIL: {problem.text()}")
+    click.echo(result.summary())
+    sys.exit(result.exit_code)
+
+
+@main.command("sign")
+@click.argument("pdf", type=click.Path(path_type=Path, dir_okay=False, exists=True))
+@click.option("--key", "key", type=click.Path(path_type=Path, dir_okay=False), required=True,
+              help="The approver's PKCS#12 key (password: ISMS_REVIEW_SIGN_PASSWORD, or asked).")
+@click.option("--tsa", "tsa", metavar="URL",
+              help="RFC 3161 timestamp authority: PAdES B-T (default: ISMS_REVIEW_TSA_URL; "
+                   "without one, B-B).")
+@user_errors
+def sign_cmd(pdf: Path, key: Path, tsa: str | None) -> None:
+    """Sign PDF (the final bundle or minutes) as the approver; recorded in the issue register."""
+    from .bundle.approve import approve
+
+    signed = approve(pdf, key, _sign_password(key), tsa or os.environ.get("ISMS_REVIEW_TSA_URL"))
+    click.echo(f"signed {pdf} as {signed.signer} ({signed.level}, {signed.signed_at}); certificate "
+               f"SHA-256 {signed.fingerprint}; file SHA-256 {signed.sha256_after}")
 
 
 def _now(value: str | None) -> dt.datetime:

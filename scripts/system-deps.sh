@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # System packages isms-review needs beyond Python: LibreOffice Writer and Calc (DOCX/XLSX ->
-# PDF), the metric-compatible Calibri/Cambria fonts, a CJK font for the bundle's own pages,
+# PDF), the metric-compatible Calibri/Cambria and Helvetica/Times/Courier (Liberation) fonts,
+# a CJK font for the bundle's own pages,
 # poppler (pdftoppm) and qpdf for the tests and the benchmark.
 # Installs only what is missing; uses apt-get (Debian/Ubuntu), with sudo when not root.
 set -euo pipefail
@@ -9,6 +10,8 @@ command -v soffice >/dev/null 2>&1 || command -v libreoffice >/dev/null 2>&1 || 
 [ -e /usr/lib/libreoffice/program/scalc ] || [ -e /usr/lib/libreoffice/program/libsclo.so ] || need+=(libreoffice-calc-nogui)
 [ -e /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] || need+=(fonts-wqy-microhei)
 { command -v fc-list >/dev/null 2>&1 && fc-list | grep -qi carlito; } || need+=(fonts-crosextra-carlito fonts-crosextra-caladea)
+# metric-compatible Helvetica/Times/Courier, embedded in evidence PDFs that name them (PDF/A)
+[ -e /usr/share/fonts/truetype/liberation2/LiberationSans-Regular.ttf ] || need+=(fonts-liberation2)
 command -v pdftoppm >/dev/null 2>&1 || need+=(poppler-utils)
 command -v qpdf >/dev/null 2>&1 || need+=(qpdf)
 if [ ${#need[@]} -eq 0 ]; then

@@ -22,7 +22,10 @@ GOLDEN = Path(__file__).parent / "golden" / "acme_analysis.json"
 def test_example_analysis_matches_the_reviewed_golden_file() -> None:
     code, out, err = run_cli("analyse", str(GOOD), "--json")
     assert code == 0, err
-    assert json.loads(out) == json.loads(GOLDEN.read_text("utf-8")), (
+    data = json.loads(out)
+    envelope = {k: data.pop(k) for k in ("schema_version", "command", "ok", "findings")}
+    assert envelope["schema_version"] == 1 and envelope["command"] == "analyse" and envelope["ok"]
+    assert data == json.loads(GOLDEN.read_text("utf-8")), (
         "analysis changed: review the difference, then regenerate tests/golden/acme_analysis.json")
 
 
@@ -43,8 +46,10 @@ def test_invalid_workbook_is_reported_not_analysed(mutate: Callable[..., Path]) 
         wb["f Risks"]["D5"] = "high"
 
     code, out, err = run_cli("analyse", str(mutate(fn)), "--json")
-    assert code == 1 and out == ""
-    assert "wrong-type" in err and "fix the errors" in err
+    report = json.loads(out)  # the findings as JSON on stdout, never text on stderr (issue 16)
+    assert code == 1 and report["command"] == "analyse" and not report["ok"]
+    assert "wrong-type" in {f["code"] for f in report["findings"]}
+    assert "wrong-type" not in err and "fix the errors" in err
 
 
 def test_terminal_summary_names_the_decisions() -> None:

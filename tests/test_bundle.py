@@ -129,7 +129,8 @@ def test_bookmarks_nest_part_document_and_source_outline(good: dict[str, Any]) -
     with pikepdf.open(good["pdf"]) as pdf:
         tree = outline(pdf)
     assert [t for t, _ in tree] == ["Cover and document control", "Index", "Clause coverage matrix",
-                                    "Evidence by input", "Manifest of source files"]
+                                    "Evidence by input", "Approval and signature",
+                                    "Manifest of source files"]
     groups = dict(tree[3][1])
     b = dict(groups["9.3.2 b) Changes in external and internal issues relevant to the ISMS"])
     assert b["EV-OUT1 Outline one"] == [("one chapter 1", [("one section 1.1", [])]),
@@ -187,7 +188,8 @@ def test_signed_source_is_attached_and_its_field_removed(good: dict[str, Any]) -
         assert all(a.get("/FT") != pikepdf.Name.Sig for a in annots)
 
 
-STAMP = re.compile(r"MR-2026-H2 · Internal · Controlled copy v1\.0 · Page (\d+) of (\d+)")
+# a bundle made outside a build, from the approved workbook: the record, with its approval date
+STAMP = re.compile(r"MR-2026-H2 · Internal · RECORD v1\.0 — approved 18 Dec 2026 · Page (\d+) of (\d+)")
 
 
 def displayed_frame(pdf_path: Path, index: int, page: Any) -> tuple[float, float, float, float]:
@@ -272,9 +274,9 @@ def test_non_pdf_evidence_becomes_pages_or_attachments(good: dict[str, Any]) -> 
     assert png_page.width > png_page.height  # a wide image stays landscape
 
 
-def test_verify_passes_and_tampering_fails(good: dict[str, Any], tmp_path: Path) -> None:
+def test_verify_says_unsigned_and_a_flipped_byte_is_broken(good: dict[str, Any], tmp_path: Path) -> None:
     code, out, _ = run_cli("verify", str(good["pdf"]), "--evidence", str(good["evidence"]))
-    assert code == 0 and "INTACT" in out
+    assert code == 4 and "UNSIGNED" in out and "INTACT" not in out.replace("UNSIGNED", "")
     copy = tmp_path / good["pdf"].name
     data = bytearray(good["pdf"].read_bytes())
     data[len(data) // 2] ^= 0x01
@@ -282,7 +284,7 @@ def test_verify_passes_and_tampering_fails(good: dict[str, Any], tmp_path: Path)
     (tmp_path / good["pdf"].with_name(f"{RID}-bundle-manifest.json").name).write_bytes(
         good["pdf"].with_name(f"{RID}-bundle-manifest.json").read_bytes())
     code, out, _ = run_cli("verify", str(copy))
-    assert code == 1 and "NOT INTACT" in out
+    assert code == 1 and "BROKEN" in out and "SHA-256 differs" in out
 
 
 def test_verify_notices_a_changed_source_file(good: dict[str, Any], tmp_path: Path) -> None:
@@ -292,7 +294,7 @@ def test_verify_notices_a_changed_source_file(good: dict[str, Any], tmp_path: Pa
     shutil.copytree(good["evidence"], evidence)
     (evidence / "crop.pdf").write_bytes((evidence / "crop.pdf").read_bytes() + b"\n% changed\n")
     code, out, _ = run_cli("verify", str(good["pdf"]), "--evidence", str(evidence))
-    assert code == 1 and "EV-CROP" in out
+    assert code == 1 and "EV-CROP" in out and "BROKEN" in out
 
 
 BAD_FILES = [("EV-PW", "Needs a password", "pw.pdf", lambda: make.encrypted("open-sesame")),
@@ -349,28 +351,30 @@ def test_allow_incomplete_marks_the_bundle(bad: tuple[Path, Path], tmp_path: Pat
     assert "[MISSING]" in index
     assert "MISSING FROM THIS BUNDLE" in placeholder and "password" in placeholder
     code, out_text, _ = run_cli("verify", str(pdf_path))
-    assert code == 0 and "INCOMPLETE" in out_text
+    assert code == 4 and "marked INCOMPLETE" in out_text
 
 
 def test_signed_bundle_verifies_and_a_modified_one_does_not(
         good: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    key = tmp_path / "auditor.p12"
-    make.self_signed_pkcs12(key, "s3cret", "Priya Natarajan (ISMS)")
+    from .pki import identity
+
+    signer = identity("Priya Natarajan (ISMS)")
+    key, cert = signer.p12(tmp_path / "auditor.p12", "s3cret"), signer.pem(tmp_path / "auditor.pem")
     monkeypatch.setenv("ISMS_REVIEW_SIGN_PASSWORD", "s3cret")
     out = tmp_path / "signed"
     code, _, err = run_cli("bundle", str(good["workbook"]), "--evidence", str(good["evidence"]),
                            "--out", str(out), "--sign", str(key))
     assert code == 0, err
     signed = out / RID / f"{RID}-bundle.pdf"
-    code, text, _ = run_cli("verify", str(signed))
-    assert code == 0 and "signed by" in text and "Priya Natarajan (ISMS)" in text
+    code, text, _ = run_cli("verify", str(signed), "--trust", str(cert))
+    assert code == 0 and "INTACT" in text and "Priya Natarajan (ISMS)" in text
     (out / RID / f"{RID}-bundle-manifest.json").unlink()  # only the signature can tell now
     data = bytearray(signed.read_bytes())
-    position = data.find(b"Controlled copy")  # inside a signed revision's content
-    data[position + 2] ^= 0x20
+    position = data.find(b"%%EOF") - 40  # inside the signed revision
+    data[position] ^= 0x20
     signed.write_bytes(bytes(data))
-    code, text, _ = run_cli("verify", str(signed))
-    assert code == 1 and "NOT INTACT" in text
+    code, text, _ = run_cli("verify", str(signed), "--trust", str(cert))
+    assert code == 1 and "BROKEN" in text and "Traceback" not in text
 
 
 def test_same_inputs_give_the_same_bytes(good: dict[str, Any], tmp_path: Path,

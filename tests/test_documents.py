@@ -40,8 +40,9 @@ def pre_read_pack(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def final_pack(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("final")
+def final_pack(tmp_path_factory: pytest.TempPathFactory, pre_read_pack: Path) -> Path:
+    out = tmp_path_factory.mktemp("final") / "out"
+    shutil.copytree(pre_read_pack.parent, out)  # the final record needs the circulated pre-read
     code, _, err = run_cli("build", str(FINAL), "--evidence", str(EVIDENCE), "--out", str(out),
                            "--stage", "final")
     assert code == 0, err
@@ -121,7 +122,8 @@ def test_minutes_form_has_empty_decision_table(pre_read_pack: Path) -> None:
 def test_headers_and_footers_carry_document_control(pre_read_pack: Path) -> None:
     document = docx.Document(str(pre_read_pack / f"{RID}-pre-read.docx"))
     footer = document.sections[0].footer.paragraphs[0]
-    assert footer.text.startswith(f"{RID} · Internal · Controlled copy v1.0 · Page ")
+    assert footer.text.startswith(f"{RID} · Internal · PRE-READ v1.0 — for the meeting of "
+                                  "11 December 2026 · Page ")
     assert "NUMPAGES" in footer._p.xml
     text = pdf_text(pre_read_pack / f"{RID}-pre-read.pdf")
     pages = len(PdfReader(pre_read_pack / f"{RID}-pre-read.pdf").pages)

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from openpyxl.workbook.workbook import Workbook
 
 from pipeline.workbook.contract import load_contract
-from pipeline.workbook.model import Record, Table, WorkbookData
+from pipeline.workbook.model import Record, Review, Table, WorkbookData
 from pipeline.workbook.plausibility import metric_scale
 
 from .conftest import findings, the_finding, validate_json
@@ -91,13 +91,17 @@ def test_a_value_divided_by_100_is_always_caught_and_only_then(
     """A percentage metric near its target (40-100): a value stored as a fraction is caught,
     whatever its history; the same value typed right never is."""
     stored = value / 100 if typed_as_percent else value
-    table = Table(sheet=load_contract().sheet("d2 Metrics"), present=True, actual_name="d2 Metrics",
+    contract = load_contract()
+    sheet = contract.sheet("d2 Metrics")
+    table = Table(sheet=sheet, present=True, actual_name="d2 Metrics",
                   columns={"Metric ID": 0, "Unit": 2, "Target": 4, "Period": 5, "Value": 6})
     for i, v in enumerate([*history, stored]):
         table.records.append(Record(row=5 + i, values={"Metric ID": "M-01", "Unit": "%",
-                                                       "Target": 95.0, "Value": v}))
-    data = WorkbookData(path=Path("x.xlsx"), sha256="", contract=load_contract(), review={},
-                        review_rows={}, tables={"d2 Metrics": table})
+                                                       "Target": 95.0, "Value": v},
+                                    declared=table.declared, sheet=sheet.name))
+    data = WorkbookData(path=Path("x.xlsx"), sha256="", contract=contract,
+                        review=Review({}, contract.sheet("Review")), review_rows={},
+                        tables={"d2 Metrics": table})
     found = list(metric_scale(data))
     assert [f.cell for f in found] == ([f"'d2 Metrics'!G{5 + len(history)}"] if typed_as_percent else [])
 
@@ -128,11 +132,15 @@ def test_a_date_decades_from_the_period_is_named(mutate: Mutate) -> None:
 
 
 def test_a_next_review_decades_away_is_named(mutate: Mutate) -> None:
+    row = 0
+
     def fn(wb: Workbook) -> None:
-        wb["Review"]["B20"] = dt.datetime(2207, 6, 10)
+        nonlocal row
+        row = next(c.row for c in wb["Review"]["A"] if c.value == "Next review date")
+        wb["Review"][f"B{row}"] = dt.datetime(2207, 6, 10)
 
     code, report = validate_json(mutate(fn))
-    the_finding(report, "date-far-from-period", "Review!B20")
+    the_finding(report, "date-far-from-period", f"Review!B{row}")
     assert code == 0
 
 

@@ -149,7 +149,7 @@ def test_final_minutes_columns_say_so() -> None:
     for ref in ("E4", "F4"):  # Owner, Due date
         assert decisions[ref].comment.text.startswith("Required for the final minutes")
     review = _template()["Review"]
-    labels = {review[f"A{r}"].value: review[f"C{r}"].value for r in range(5, 23)}
+    labels = {review[f"A{r}"].value: review[f"C{r}"].value for r in range(5, review.max_row + 1)}
     assert labels["Approved by"].startswith("Required for the final minutes")
     assert labels["Approved on"].startswith("Required for the final minutes")
     assert labels["Next review date"].startswith("Optional")

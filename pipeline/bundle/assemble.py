@@ -3,11 +3,12 @@ manifest — one PDF with nested bookmarks, index links, page labels and a stamp
 
 Merging is one pass of qpdf's own job (:mod:`merge`): pages and attached files are copied
 from disk without re-encoding and without holding their data in memory. The merged file is then
-opened and edited in place (links, bookmarks, form names, page labels, stamps) and saved
-straight to the output. Each page gets one extra content stream (the page's own content is
-wrapped in q … Q by one shared stream first, so its graphics state cannot move the stamp)
-drawing a form XObject made once per bundle (the static text, in an embedded Unicode font) and
-"Page n of N" in Helvetica. The stamp is placed on the
+opened and edited in place (links, bookmarks, form names, page labels, stamps, PDF/A-3b
+preparation, per-page digests, the manifest) and saved straight to the output. Each page gets
+one extra content stream (the page's own content is wrapped in q … Q by one shared stream first,
+so its graphics state cannot move the stamp) drawing a form XObject made once per bundle (the
+static text, in an embedded Unicode font) and the evidence ID and "Page n of N" in an embedded
+font (see :func:`.fonts.number_font`). The stamp is placed on the
 page *as displayed*: the visible box (CropBox within MediaBox, any origin) and /Rotate are
 taken into account.
 """
@@ -20,7 +21,7 @@ import json
 import os
 import tempfile
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,13 +34,15 @@ from ..errors import UserError
 from ..files import atomic_write_bytes
 from ..workbook.inputs import RESULTS_CLAUSE, RESULTS_REF, RESULTS_TITLE, input_specs
 from ..workbook.model import WorkbookData
-from . import margins, pages, update
+from . import archive, fonts, margins, pages, pdfa, update
 from .attach import Attachment, attach_data, from_disk, sha256_file
+from .control import Control, default_control, signature_page
+from .control import cover_rows as control_rows
 from .isolation import PartFailed, blame
 from .merge import MergeFailed, Piece, check_alone, merge
 from .names import safe_name, unique
 from .options import BundleOptions, human
-from .sources import Source, collect, describe_error
+from .sources import Source, collect, describe_error, save_prepared
 from .textlayer import ranges
 
 Groups = dict[str, tuple[str, str]]  # input ref → (clause, title), in contract order
@@ -56,15 +59,6 @@ DOCUMENTS = (("agenda", "Agenda"), ("pre-read", "Pre-read pack"), ("minutes", "M
              ("minutes-form", "Minutes form"))
 STAMP_SIZE = 7.0
 STAMP_MARGIN = 8.0
-# Helvetica advance widths (1/1000 em, from its AFM) of the printable ASCII characters and "·":
-# the page number, and evidence IDs that WinAnsi can show, are set in Helvetica
-_ASCII_WIDTHS = (
-    "278 278 355 556 556 889 667 191 333 333 389 584 278 333 278 278 556 556 556 556 556 556 556 "
-    "556 556 556 278 278 584 584 584 556 1015 667 667 722 722 667 611 778 722 278 500 667 556 833 "
-    "722 778 667 778 722 667 611 722 667 944 667 667 611 278 278 278 469 556 333 556 556 500 556 "
-    "556 278 556 556 222 222 500 222 833 556 556 556 556 333 500 278 556 500 722 500 500 500 334 "
-    "260 334 584")
-HELVETICA = {**{chr(32 + n): int(w) for n, w in enumerate(_ASCII_WIDTHS.split())}, "\xb7": 278}
 
 
 class BundleProblems(UserError):
@@ -104,6 +98,9 @@ class BundleResult:
     problems: list[str]
     sha256: str
     warnings: list[str] = field(default_factory=list)  # files included, with something to check
+    pdfa: str = ""  # the PDF/A level the written file was validated at ("none" if not)
+    pdfa_detail: str = ""
+    blocked: dict[str, list[str]] = field(default_factory=dict)  # parts that break PDF/A: why
 
 
 _EMPTY = pikepdf.new()
@@ -219,7 +216,7 @@ def _link_targets(pdf: pikepdf.Pdf, views: dict[tuple[int, int], Any] | None = N
 
 
 def _body(documents: dict[str, Path], sources: list[Source], canvas: pages.Canvas,
-          groups: Groups) -> list[Part]:
+          groups: Groups, blocked: dict[str, list[str]], work: Path) -> list[Part]:
     """Meeting documents, then evidence by input in clause order (separator pages, placeholders
     and image pages drawn on ``canvas``; their PDFs filled in by :func:`_cut`)."""
     parts: list[Part] = []
@@ -227,6 +224,11 @@ def _body(documents: dict[str, Path], sources: list[Source], canvas: pages.Canva
         path = documents.get(name)
         if path is not None and path.is_file():
             pdf = pikepdf.open(path, access_mode=pikepdf.AccessMode.stream)
+            reason = archive.document_obstacle(pdf, blocked.get(f"doc:{name}"))
+            if reason:  # its pages would break PDF/A: attached (as every document is) instead
+                parts.append(Part(f"doc:{name}", title, _EMPTY, "documents", drawn=canvas.separator(
+                    f"{title}: {path.name}", f"The {title.lower()} is {reason}.", [])))
+                continue
             part = Part(f"doc:{name}", title, pdf, "documents", banded=True, file=path)
             part.outline = _read_outline(pdf, part.views)
             parts.append(part)
@@ -242,6 +244,10 @@ def _body(documents: dict[str, Path], sources: list[Source], canvas: pages.Canva
         parts.append(Part(f"sep:{ref}", f"{clause} {title}", _EMPTY, "evidence",
                           drawn=sep))
         for source in own:
+            # PDF/A: embed core fonts, or attach the file instead when it cannot conform
+            if archive.conform_source(source, blocked.get(f"ev:{source.id}")):
+                # the merge copies pages from disk: save the fonts embedded in memory
+                save_prepared(source, work / f"source-{sources.index(source):04d}-pdfa.pdf")
             part = Part(f"ev:{source.id}", f"{source.id} {source.title}", _EMPTY, f"sep:{ref}", source)
             if source.problem:
                 part.drawn = canvas.placeholder(f"{', '.join(source.ids)} {source.title}", source.problem)
@@ -249,7 +255,8 @@ def _body(documents: dict[str, Path], sources: list[Source], canvas: pages.Canva
                 part.drawn = canvas.separator(
                     f"{source.id} {source.title}",
                     f"The file '{source.rel}' is embedded in this PDF as the attachment "
-                    f"'{source.attachment_name}' (open the attachments panel of your PDF reader).",
+                    f"'{source.attachment_name}' (open the attachments panel of your PDF reader)."
+                    + "".join(f" It is {n}." for n in source.notes if n.startswith("attached")),
                     [f"SHA-256 {source.sha256}"])
             else:
                 part.pdf, part.banded, part.file = source.pdf, True, source.pdf_path
@@ -283,6 +290,9 @@ def _index_rows(front: dict[str, int], parts: list[Part], sources: list[Source],
             missing = "  [MISSING]" if source.problem else ""
             rows.append(row((f"    {', '.join(source.ids)}  {source.title}{mark}{missing}",
                              span(part.start, part.pages)), (part.key,) * 2))
+    if "signature" in starts:
+        rows.append(row(("Approval and signature", str(starts["signature"].start + 1)),
+                        ("signature",) * 2, True))
     rows.append(row(("Manifest of source files", str(manifest_start + 1)), ("manifest",) * 2, True))
     return rows
 
@@ -408,13 +418,14 @@ def stamp_matrix(box: tuple[float, float, float, float], rotate: int, width: flo
     return (1, 0, 0, 1, x0 + u0, y0 + v0)
 
 
-def _helvetica_width(text: str, size: float) -> float:
-    return sum(HELVETICA.get(ch, 556) for ch in text) * size / 1000
-
-
-def _in_helvetica(text: str) -> bool:
-    """Whether ``text`` can be set in the stamp's Helvetica (widths known, WinAnsi)."""
-    return all(ch in HELVETICA for ch in text)
+def _in_numbers(text: str) -> bool:
+    """Whether ``text`` can be set in the stamp's embedded number font (WinAnsi, glyph known)."""
+    try:
+        codes = text.encode(fonts.WINANSI)
+    except UnicodeEncodeError:
+        return False
+    widths = fonts.number_widths()
+    return all(code in widths for code in codes)
 
 
 def _literal(text: str) -> str:
@@ -427,12 +438,12 @@ Label = tuple[Any, float, float]  # the label's form XObject, its width and heig
 def _stamp_pages(pdf: pikepdf.Pdf, objects: list[Any], labels: list[Label],
                  plan: list[tuple[int, bool, str]]) -> None:
     """Stamp every page: ``plan[i]`` = (which label, whether to add a margin band first, text
-    set in Helvetica before the label: the evidence ID, when Helvetica can show it). Pages
+    set in the number font before the label: the evidence ID, when that font can show it). Pages
     carry their own boxes, /Rotate and /Resources after the merge (qpdf pushes inherited ones
     down), so this touches each page dictionary directly (pikepdf's helpers cost ~4x more)."""
     xobjects = [xobject for xobject, _, _ in labels]
-    font = pdf.make_indirect(Dictionary(Type=Name.Font, Subtype=Name.Type1,
-                                        BaseFont=Name.Helvetica, Encoding=Name.WinAnsiEncoding))
+    numbers = archive.number_font(pdf)  # embedded, so the bundle can be PDF/A
+    font = numbers.obj
     opener = pdf.make_stream(b"q\n")
     total = len(objects)
     stamped: set[tuple[int, int, int]] = set()
@@ -450,9 +461,9 @@ def _stamp_pages(pdf: pikepdf.Pdf, objects: list[Any], labels: list[Label],
         key = (box, rotate, digits, which, before, lead)
         prefix = prefixes.get(key)
         if prefix is None:
-            lead_w = _helvetica_width(lead, STAMP_SIZE)
-            width = lead_w + label_w + _helvetica_width(f" \xb7 Page {'0' * digits} of {total}",
-                                                        STAMP_SIZE)
+            lead_w = numbers.width(lead, STAMP_SIZE)
+            width = lead_w + label_w + numbers.width(f" \xb7 Page {'0' * digits} of {total}",
+                                                     STAMP_SIZE)
             margin = (margins.BAND - label_h) / 2 + 1 if banded else STAMP_MARGIN
             a, b, c, d, e, f = stamp_matrix(box, rotate, width, margin)
             band = _band_fill(before, box) if before is not None else ""
@@ -646,11 +657,18 @@ def make_bundle(data: WorkbookData, workbook: Path, evidence_dir: Path, out: Pat
                 documents: dict[str, Path] | None = None, *, allow_incomplete: bool = False,
                 when: dt.datetime, agenda_items: dict[str, int] | None = None,
                 title: str = "Management review evidence bundle",
-                options: BundleOptions | None = None) -> BundleResult:
-    """Write the bundle to ``out`` (atomically) and its manifest JSON beside it. Each evidence
-    file is prepared on its own; one that fails while being assembled is set aside with its
-    problem and the bundle is made again without it."""
+                options: BundleOptions | None = None,
+                control: Control | None = None) -> BundleResult:
+    """Write the bundle to ``out`` (atomically, as PDF/A-3b) and its manifest JSON beside it.
+    Each evidence file is prepared on its own; one that fails while being assembled is set
+    aside with its problem and the bundle is made again without it. A file whose pages break
+    PDF/A is attached instead, and the bundle made again; if PDF/A is still not reached the
+    cover says so. ``control`` (from the issue register) gives the status stamp; without it
+    the bundle is a draft, or the record when the workbook records its approval."""
     options = options or BundleOptions()
+    control = control or default_control(data)
+    archival = archive.TARGET
+    blocked: dict[str, list[str]] = {}
     with tempfile.TemporaryDirectory(prefix="isms-review-bundle-") as tmp, \
             contextlib.ExitStack() as stack, warnings.catch_warnings():
         warnings.simplefilter("ignore")  # library warnings never reach the terminal (notes instead)
@@ -658,11 +676,20 @@ def make_bundle(data: WorkbookData, workbook: Path, evidence_dir: Path, out: Pat
         sources = collect(data, evidence_dir, work, options)
         stack.callback(_close_all, sources)
         _check_bundle_size(sources, options)
-        for _ in range(len(sources) + 1):
+        for _ in range(len(sources) + 3):
             try:
-                return _assemble(data, workbook, sources, out, documents or {}, work,
-                                 allow_incomplete=allow_incomplete, when=when,
-                                 agenda_items=agenda_items or {}, title=title)
+                result = _assemble(data, workbook, sources, out, documents or {}, work,
+                                   allow_incomplete=allow_incomplete, when=when,
+                                   agenda_items=agenda_items or {}, title=title, control=control,
+                                   archival=archival, blocked=blocked)
+                if result.pdfa != "none":
+                    return result
+                if result.blocked and not set(result.blocked) <= set(blocked):
+                    blocked = {**blocked, **result.blocked}  # attach those, and make it again
+                elif archival == archive.TARGET:
+                    archival = result.pdfa_detail  # the cover must not claim PDF/A
+                else:
+                    return result
             except PartFailed as failed:
                 source = failed.source
                 if source.pdf is not None:
@@ -696,7 +723,7 @@ Labels = tuple[list[pages.Drawn], list[tuple[float, float]], dict[str, tuple[int
 def _labels(canvas: pages.Canvas, sources: list[Source], base: str) -> Labels:
     """The stamp labels, drawn in the bundle's Unicode font: the bundle's own (index 0), and
     for each evidence file with pages, which label its stamp draws and the text set before it
-    in Helvetica — its ID, or "" when Helvetica cannot show the ID (then it gets a label of its
+    in the embedded number font — its ID, or "" when that font cannot show the ID (then it gets a label of its
     own, ID included: drawing one label per file costs more than the rest of the stamping)."""
     label, width, height = canvas.label(base, STAMP_SIZE)
     drawn, sizes = [label], [(width, height)]
@@ -705,7 +732,7 @@ def _labels(canvas: pages.Canvas, sources: list[Source], base: str) -> Labels:
         if source.pdf is None:
             continue
         lead = f"{source.id} \xb7 "
-        if _in_helvetica(lead):
+        if _in_numbers(lead):
             index[source.id] = (0, lead)
             continue
         label, width, height = canvas.label(lead + base, STAMP_SIZE)
@@ -736,8 +763,10 @@ def _cover_extra(sources: list[Source]) -> list[tuple[str, str]]:
 
 def _assemble(data: WorkbookData, workbook: Path, sources: list[Source], out: Path,
               documents: dict[str, Path], work: Path, *, allow_incomplete: bool, when: dt.datetime,
-              agenda_items: dict[str, int], title: str) -> BundleResult:
+              agenda_items: dict[str, int], title: str, control: Control, archival: str,
+              blocked: dict[str, list[str]]) -> BundleResult:
     problems = [f"{', '.join(s.ids)} ({s.rel}): {s.problem}" for s in sources if s.problem]
+    problems += control.missing
     review = data.review
     texts = [str(v) for v in review.fields.values() if v is not None]
     texts += [t for s in sources for t in (s.title, s.owner, s.rel, *s.ids)]
@@ -749,29 +778,32 @@ def _assemble(data: WorkbookData, workbook: Path, sources: list[Source], out: Pa
         raise BundleProblems(problems)
     rid = str(review.get("Review ID") or "")
     classification = str(review.get("Classification") or "")
-    version = str(review.get("Version") or "")
     complete = not problems
     status = "COMPLETE" if complete else f"INCOMPLETE ({len(problems)} item(s) missing)"
     workbook_sha = sha256_file(workbook)
+    workbooks = "\n".join(f"{w.file} ({w.role})\nSHA-256 {w.sha256}" for w in control.workbooks) \
+        or f"{workbook.name}\nSHA-256 {workbook_sha}"
     cover_rows = [("Organisation", str(review.get("Organisation") or "")), ("Review", rid),
-                  ("Document", title), ("Version", version), ("Classification", classification),
-                  ("Owner", str(review.get("Document owner") or "")),
-                  ("Approval", f"Approved by {review.get('Approved by')} on {review.get('Approved on')}"
-                   if review.get("Approved on") else "Not yet approved"),
+                  ("Document", title), ("Version", control.version),
+                  ("Classification", classification),
+                  ("Approval", f"Recorded in the workbook: approved by {review.get('Approved by')} on "
+                   f"{review.get('Approved on')}" if review.get("Approved on") else "Not yet approved"),
                   ("Period reviewed", f"{review.get('Period start')} to {review.get('Period end')}"),
                   ("Data cut-off", str(review.get("Data cut-off") or "")),
                   ("Generated", when.strftime("%Y-%m-%d %H:%M UTC")),
-                  ("Source workbook",
-                   f"{workbook.name}\nSHA-256 {workbook_sha}"),
+                  ("Source workbook(s)", workbooks),
                   ("Evidence files", f"{len(sources)} ({len(problems)} missing)"
-                   if problems else str(len(sources))), *_cover_extra(sources)]
+                   if problems else str(len(sources))), *_cover_extra(sources),
+                  ("Archival format", archival), *control_rows(control, data)]
     fallback = bool(unshowable)
     canvas = pages.Canvas(when, fallback)
     cover_drawn = canvas.cover(title, cover_rows, status)
     groups_ = groups(data)
-    body = _body(documents, sources, canvas, groups_)
+    body = _body(documents, sources, canvas, groups_, blocked, work)
+    body.append(Part("signature", "Approval and signature", _EMPTY,
+                     drawn=signature_page(canvas, control, data)))
     label_drawn, label_sizes, label_index = _labels(
-        canvas, sources, f"{rid} \xb7 {classification} \xb7 Controlled copy v{version}")
+        canvas, sources, f"{rid} \xb7 {classification} \xb7 {control.stamp}")
     sizes = {"index": 1, "matrix": 1, "manifest": 1}
     for _ in range(6):  # lay out until the front matter's length no longer moves the pages
         parts = _sequence(cover_drawn, pages.Drawn(-1, sizes["index"]),
@@ -802,38 +834,63 @@ def _assemble(data: WorkbookData, workbook: Path, sources: list[Source], out: Pa
         if part.source is not None or part.key.startswith("doc:"):
             with blame(part.source):
                 links[part.key] = _link_targets(part.pdf, part.link_views)
-    manifest_json = _manifest_json(data, workbook.name, workbook_sha, sources, parts, status, total)
-    attachments = _attachments(sources, workbook, manifest_json)
+    items = [*_attachments(sources, workbook), *archive.control_attachments(control, documents)]
     stamp = when.strftime("D:%Y%m%d%H%M%SZ")
+    signature = next(p for p in parts if p.key == "signature")
+    manifest_json = ""
+
+    def finish(pdf: pikepdf.Pdf) -> None:
+        """After stamping: PDF/A-3b preparation, then the manifest (with per-page digests)."""
+        nonlocal manifest_json
+        archive.prepare(pdf, when)  # PDF/A-3b: output intent, XMP, print flags, shared fonts
+        extra = archive.manifest_fields(pdf, control, documents, items,
+                                        signature.start + signature.pages - 1, archival)
+        manifest_json = _manifest_json(data, workbook.name, workbook_sha, sources, parts, status,
+                                       total, extra)
+        attach_data(pdf, [Attachment("manifest.json", "Manifest of the bundle (JSON)",
+                                     "application/json", data=manifest_json.encode())], stamp)
+        archive.associate(pdf)
+
     with _temporary(out) as merged:
         _merge(parts, [Piece(canvas_path, d.first + 1, d.first + d.pages) for d in label_drawn],
-               canvas_path, attachments, merged, stamp, work)
+               canvas_path, items, merged, stamp, work)
         size, digest = _edit(merged, out, parts, sources, total, label_sizes, label_index, links,
-                             (index, matrix, manifest), groups_, attachments, stamp, Dictionary(
+                             (index, matrix, manifest), groups_, finish, Dictionary(
             Title=pikepdf.String(f"{title} — {rid}"), Subject=pikepdf.String(
                 f"ISO/IEC 27001:2022 clause 9.3 management review {rid}; {classification}"),
             Keywords=pikepdf.String(f"ISMS; management review; {rid}; {status}"),
             Author=pikepdf.String(str(review.get("Document owner") or "")),
             Creator=pikepdf.String("isms-review"), Producer=pikepdf.String("isms-review (pikepdf)"),
             CreationDate=pikepdf.String(stamp), ModDate=pikepdf.String(stamp)))
+    conformance = pdfa.validate(out, pdfa.BUNDLE)
     manifest_path = out.with_name(out.stem + "-manifest.json")
-    sidecar = {**json.loads(manifest_json), "bundle": {"file": out.name, "sha256": digest,
-                                                         "bytes": size}}
+    sidecar = {**json.loads(manifest_json), "bundle": {
+        "file": out.name, "sha256": digest, "unsigned_sha256": digest, "bytes": size,
+        "pdfa": conformance.level, "pdfa_findings": conformance.findings}}
     atomic_write_bytes(manifest_path, json.dumps(sidecar, indent=2, ensure_ascii=False).encode())
+    offenders = {} if conformance.passed else archive.offenders(
+        out, conformance, [(p.key, p.start, p.pages) for p in parts if p.key.startswith(("ev:", "doc:"))])
     return BundleResult(out, manifest_path, total, complete, problems, digest,
-                        [f"{', '.join(s.ids)} ({s.rel}): {w}" for s in sources for w in s.warnings])
+                        [f"{', '.join(s.ids)} ({s.rel}): {w}" for s in sources for w in s.warnings],
+                        conformance.level, conformance.summary(),
+                        {k: v for k, v in offenders.items() if k not in blocked})
 
 
-APPEND_ABOVE = 64 * 1_000_000  # a merged file this big gets the edits appended, not rewritten
+# A merged file this big would get the edits appended as an incremental update instead of being
+# rewritten (pages written once: about 2x faster on large scans). Off: verify treats every
+# revision after the first as an update appended after the fact, and a bundle must be one
+# revision before signing. Lower it only once verify can tell the bundle's own update apart.
+APPEND_ABOVE = 2**62
 
 
 def _edit(merged: Path, out: Path, parts: list[Part], sources: list[Source], total: int,
           label_sizes: list[tuple[float, float]], label_index: dict[str, tuple[int, str]],
           links: dict[str, dict[int, list[int | None]]],
           tables: tuple[pages.Drawn, pages.Drawn, pages.Drawn], groups_: Groups,
-          attachments: list[Attachment], stamp: str, info: Dictionary) -> tuple[int, str]:
-    """Open the merged file, add links, form names, bookmarks, page labels, stamps, the
-    manifest and the document info, and write the bundle to ``out``: a large merged file gets
+          finish: Callable[[pikepdf.Pdf], None], info: Dictionary) -> tuple[int, str]:
+    """Open the merged file, add links, form names, bookmarks, page labels, stamps and the
+    document info, then ``finish`` it (PDF/A, digests, manifest), and write the bundle to
+    ``out``: a large merged file gets
     the edits appended as an incremental update (its pages are not copied a second time), a
     small one is rewritten compactly (object streams)."""
     index, matrix, manifest = tables
@@ -866,8 +923,8 @@ def _edit(merged: Path, out: Path, parts: list[Part], sources: list[Source], tot
             which, lead = label_index.get(part.label, (0, "")) if part.source is not None else (0, "")
             plan += [(which, part.banded, lead)] * part.pages
         _stamp_pages(pdf, objects, labels, plan)
-        attach_data(pdf, attachments, stamp)
         pdf.docinfo = pdf.make_indirect(info)
+        finish(pdf)
         if before is not None:
             update.append(pdf, merged, before)
         else:
@@ -928,8 +985,7 @@ def _publish(done: Path, out: Path) -> tuple[int, str]:
 
 
 def _manifest_json(data: WorkbookData, workbook_name: str, workbook_sha: str, sources: list[Source],
-                   parts: list[Part],
-                   status: str, total: int) -> str:
+                   parts: list[Part], status: str, total: int, extra: dict[str, Any]) -> str:
     by_key = {p.key: p for p in parts}
     names = _attachment_names(sources)
 
@@ -956,6 +1012,7 @@ def _manifest_json(data: WorkbookData, workbook_name: str, workbook_sha: str, so
                                 "source_page": r.page, "what": r.what} for r in s.removed],
                    "pages_without_text": pages_of(s),
                    "outside_references": s.references} for s in sources],
+        **extra,
     }, indent=2, ensure_ascii=False)
 
 
@@ -964,10 +1021,8 @@ def _attachment_names(sources: list[Source]) -> dict[str, str]:
     return dict(zip((s.id for s in carried), unique([s.attachment_name for s in carried]), strict=True))
 
 
-def _attachments(sources: list[Source], workbook: Path, manifest_json: str) -> list[Attachment]:
-    items = [Attachment("manifest.json", "Manifest of the bundle (JSON)", "application/json",
-                        data=manifest_json.encode()),
-             Attachment(safe_name(workbook.name), "The source workbook",
+def _attachments(sources: list[Source], workbook: Path) -> list[Attachment]:
+    items = [Attachment(safe_name(workbook.name), "The source workbook",
                         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", path=workbook)]
     names = _attachment_names(sources)
     for source in sources:

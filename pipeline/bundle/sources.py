@@ -328,13 +328,19 @@ def _open_pdf(source: Source, path: Path, prefix: Path, options: BundleOptions) 
         dirty = True
     source.attach_original = source.signed or form.widgets > 0
     source.no_text = pages_without_text(pdf)
-    if dirty or pdf.is_encrypted:
-        prepared = _made(prefix, "prepared.pdf")
-        pdf.save(prepared, compress_streams=True, object_stream_mode=pikepdf.ObjectStreamMode.preserve)
-        pdf.close()
-        path = prepared
-        pdf = pikepdf.open(prepared, access_mode=pikepdf.AccessMode.stream)
     source.pdf, source.pdf_path = pdf, path
+    if dirty or pdf.is_encrypted:
+        save_prepared(source, _made(prefix, "prepared.pdf"))
+
+
+def save_prepared(source: Source, prepared: Path) -> None:
+    """Write a source changed in memory to ``prepared`` and reopen it from there: the merge
+    copies pages from ``source.pdf_path``, not from memory."""
+    assert source.pdf is not None
+    source.pdf.save(prepared, compress_streams=True, object_stream_mode=pikepdf.ObjectStreamMode.preserve)
+    source.pdf.close()
+    source.pdf = pikepdf.open(prepared, access_mode=pikepdf.AccessMode.stream)
+    source.pdf_path = prepared
 
 
 def _has_signature(pdf: pikepdf.Pdf) -> bool:

@@ -1,85 +1,335 @@
-"""`isms-review verify`: is this bundle complete and unaltered?
+"""`isms-review verify`: what can be proved about a bundle, and what cannot.
 
-Checks the file against its sidecar manifest (SHA-256 of the whole PDF), the embedded manifest
-(page count, every entry's pages), the stamp on every page, the index links, any signature, and
-with the evidence folder the SHA-256 of every source file.
+Three verdicts (``--json`` gives ``"verdict"``):
+
+- ``intact`` (exit 0): a signature covering the whole file, by a signer you trust, and the
+  file agrees with its manifest page by page. Only a signature proves this: anyone who can
+  rewrite the file can rewrite a manifest beside it.
+- ``unsigned`` (exit 4): the file agrees with its manifest, but nothing a forger could not
+  redo vouches for it (no signature, or one by a key you did not say you trust).
+- ``broken`` (exit 1): something disagrees; each problem says what and where (page, source,
+  revision).
+
+Checks: the whole-file SHA-256 against the sidecar manifest when present; the embedded
+manifest's shape; every page against its recorded content digest; the stamps and index links;
+the embedded workbook(s), documents and originals against their recorded hashes; every
+revision after the bundle's own (only signatures may follow it); every signature, against the
+certificates you trust; with the review folder, the issue register (a stripped signature, a
+stale approval); with ``--evidence``, every source file.
 """
 
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pikepdf
 
+from ..errors import UserError
 from ..workbook.evidence import EvidencePathError, resolve_evidence
+from . import digests
+from .manifest import Manifest, ManifestShape, parse_manifest
+from .revisions import Revisions, read_revisions
+from .sign import SignatureCheck, check_signatures
+from .trust import Trusted, trusted_signers
 
+EXIT_CODES = {"intact": 0, "broken": 1, "unsigned": 4}
+UNSIGNED_WARNING = ("this proves nothing against someone who can rewrite the file and its "
+                    "manifest; sign bundles, or keep the sidecar hash where they cannot reach it")
 _STAMP = re.compile(rb"\(\s?\xb7 Page (\d+) of (\d+)\) Tj")
+_MAX_LISTED = 12
+
+
+@dataclass
+class Problem:
+    what: str
+    page: int | None = None
+    source: str | None = None
+    revision: int | None = None
+
+    def text(self) -> str:
+        where = []
+        if self.page is not None:
+            where.append(f"page {self.page}")
+        if self.source:
+            where.append(self.source)
+        if self.revision is not None:
+            where.append(f"revision {self.revision}")
+        return (f"{', '.join(where)}: " if where else "") + self.what
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"what": self.what, "page": self.page, "source": self.source,
+                "revision": self.revision}
 
 
 @dataclass
 class Verification:
     path: Path
-    problems: list[str] = field(default_factory=list)
+    sha256: str = ""
+    problems: list[Problem] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    signatures: list[SignatureCheck] = field(default_factory=list)
+    revisions: int = 0
+    pages: int = 0
+    manifest_status: str = ""
+    approval: dict[str, Any] = field(default_factory=dict)
+    trusted_from: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
         return not self.problems
 
+    @property
+    def verdict(self) -> str:
+        if self.problems:
+            return "broken"
+        last = self.signatures[-1] if self.signatures else None
+        if (last is not None and last.covers_whole_file and all(s.intact for s in self.signatures)
+                and last.trusted and self.sha256):
+            return "intact"
+        return "unsigned"
 
-def verify_bundle(path: Path, evidence: Path | None = None) -> Verification:
+    @property
+    def exit_code(self) -> int:
+        return EXIT_CODES[self.verdict]
+
+    def problem(self, what: str, **where: Any) -> None:
+        self.problems.append(Problem(what, **where))
+
+    def summary(self) -> str:
+        if self.verdict == "intact":
+            signer = self.signatures[-1]
+            return (f"INTACT: {self.path} (SHA-256 {self.sha256}) is signed by {signer.signer} "
+                    f"({signer.level}, certificate SHA-256 {signer.fingerprint}), a signer you trust; "
+                    "the signature covers the whole file and every page matches its manifest.")
+        if self.verdict == "unsigned":
+            why = ("it carries no signature" if not self.signatures else
+                   f"its signature by {self.signatures[-1].signer} is not one you trust "
+                   f"({self.signatures[-1].problem})")
+            return (f"UNSIGNED: {self.path} (SHA-256 {self.sha256}) is consistent with its manifest "
+                    f"but {why}: {UNSIGNED_WARNING}.")
+        return f"BROKEN: {self.path}: {len(self.problems)} problem(s), listed above."
+
+    def to_json(self) -> str:
+        return json.dumps({
+            "verdict": self.verdict, "file": str(self.path), "sha256": self.sha256,
+            "pages": self.pages, "revisions": self.revisions, "status": self.manifest_status,
+            "problems": [p.as_dict() for p in self.problems], "notes": self.notes,
+            "signatures": [s.as_dict() for s in self.signatures], "approval": self.approval,
+            "trusted_certificates_from": list(self.trusted_from),
+            "warning": UNSIGNED_WARNING if self.verdict == "unsigned" else None,
+        }, indent=2, ensure_ascii=False)
+
+
+def review_folders(path: Path, review: Path | None) -> list[Path]:
+    """Where the issue register and trust file are looked for: the given review folder, else
+    the bundle's folder and the one above it (versioned pack folders sit inside it)."""
+    if review is not None:
+        return [review]
+    folder = path.resolve().parent
+    return [folder, folder.parent]
+
+
+def verify_bundle(path: Path, evidence: Path | None = None, trust: tuple[Path, ...] = (),
+                  review: Path | None = None) -> Verification:
     result = Verification(path)
-    data = path.read_bytes()
-    sidecar_path = path.with_name(path.stem + "-manifest.json")
-    if sidecar_path.is_file():
-        sidecar = json.loads(sidecar_path.read_text("utf-8"))
-        expected = sidecar.get("bundle", {}).get("sha256")
-        if expected and hashlib.sha256(data).hexdigest() != expected:
-            result.problems.append(f"{path.name}: its SHA-256 differs from {sidecar_path.name}: the "
-                                   "file was changed after it was made.")
-    else:
-        result.notes.append(f"no {sidecar_path.name} beside the bundle: whole-file hash not checked")
     try:
-        pdf = pikepdf.open(path)
-    except pikepdf.PdfError as exc:
-        result.problems.append(f"{path.name}: not a readable PDF ({str(exc).splitlines()[0]}).")
+        data = path.read_bytes()
+    except OSError as exc:
+        raise UserError(f"{path}: cannot be read ({exc.strerror}).") from None
+    folders = review_folders(path, review)
+    trust_folder = next((f for f in folders if (f / "trusted-signers.pem").is_file()), None)
+    trusted = trusted_signers(trust, trust_folder)
+    result.trusted_from = trusted.sources
+    result.sha256 = hashlib.sha256(data).hexdigest()
+    sidecar = _sidecar(path, result)
+    revisions = read_revisions(data)
+    result.revisions = revisions.count
+    if revisions.problem:
+        result.problem(revisions.problem)
+    if revisions.trailing:
+        result.problem(f"{revisions.trailing} byte(s) follow the end of the file's last revision: "
+                       "something was appended after the file was made.")
+    try:
+        pdf = pikepdf.open(io.BytesIO(data))  # the bytes hashed, not a re-read file
+    except Exception as exc:
+        result.problem(f"not a readable PDF ({_first_line(exc)}).")
         return result
     with pdf:
         manifest = _embedded_manifest(pdf, result)
-        total = len(pdf.pages)
+        _guard(result, "the pages", _check_pages, pdf, manifest, revisions, result)
         if manifest is not None:
-            if manifest.get("pages") != total:
-                result.problems.append(f"the manifest lists {manifest.get('pages')} pages; the file "
-                                       f"has {total}.")
-            for entry in manifest.get("files", []):
-                last = entry["first_page"] + entry["pages"] - 1
-                if entry["first_page"] < 1 or last > total:
-                    result.problems.append(f"{entry['evidence_ids'][0]}: pages {entry['first_page']}"
-                                           f"–{last} are not in the bundle.")
-            if "INCOMPLETE" in str(manifest.get("status")):
-                result.notes.append(f"the bundle is marked {manifest['status']}")
+            _guard(result, "the manifest", _check_manifest, pdf, manifest, sidecar, result)
             if evidence is not None:
-                _check_sources(manifest, evidence, result)
-        _check_stamps(pdf, result)
-        _check_links(pdf, result)
-    _check_signature(path, data, result)
+                _guard(result, "the evidence folder", _check_sources, manifest, evidence, result)
+        _guard(result, "the stamps", _check_stamps, pdf, result)
+        _guard(result, "the links", _check_links, pdf, result)
+        widgets = _guard(result, "the signature fields", digests.signature_widgets, pdf) or []
+    _check_signatures(data, trusted, revisions, widgets, sidecar, result)
+    _check_register(folders, revisions, result)
     return result
 
 
-def _embedded_manifest(pdf: pikepdf.Pdf, result: Verification) -> dict | None:  # type: ignore[type-arg]
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return (text[0][:200] if text else type(exc).__name__).replace("\n", " ")
+
+
+def _guard(result: Verification, what: str, func: Any, *args: Any) -> Any:
+    """Run one check; a hostile file that makes a library fail is a problem found, never a
+    crash of verify."""
+    try:
+        return func(*args)
+    except (UserError, KeyboardInterrupt):
+        raise
+    except Exception as exc:
+        result.problem(f"{what} cannot be checked: the file is damaged ({_first_line(exc)}).")
+        return None
+
+
+def _sidecar(path: Path, result: Verification) -> dict[str, Any] | None:
+    sidecar_path = path.with_name(path.stem + "-manifest.json")
+    if not sidecar_path.is_file():
+        result.notes.append(f"no {sidecar_path.name} beside the bundle: only a signature can show "
+                            "the file is the one that was made")
+        return None
+    try:
+        sidecar = json.loads(sidecar_path.read_bytes())
+        expected = sidecar["bundle"]["sha256"]
+        if not isinstance(expected, str):
+            raise TypeError
+    except (OSError, ValueError, KeyError, TypeError, RecursionError):
+        result.problem(f"{sidecar_path.name} is not a manifest isms-review wrote (no readable "
+                       "bundle SHA-256).")
+        return None
+    if expected != result.sha256:
+        result.problem(f"the file's SHA-256 differs from the one in {sidecar_path.name}: the file "
+                       "was changed after it was made (or signed).")
+    else:
+        result.notes.append(f"whole-file SHA-256 matches {sidecar_path.name}")
+    return sidecar if isinstance(sidecar, dict) else None
+
+
+def _embedded_manifest(pdf: pikepdf.Pdf, result: Verification) -> Manifest | None:
     try:
         spec = pdf.attachments.get("manifest.json")
         if spec is None:
-            result.problems.append("the embedded manifest.json is missing.")
+            result.problem("the embedded manifest.json is missing: nothing to check the pages against.")
             return None
-        return json.loads(spec.get_file().read_bytes())  # type: ignore[no-any-return]
-    except (ValueError, pikepdf.PdfError) as exc:
-        result.problems.append(f"the embedded manifest cannot be read ({exc}).")
+        raw = spec.get_file().read_bytes()
+    except Exception as exc:
+        result.problem(f"the embedded manifest cannot be read ({_first_line(exc)}).")
         return None
+    try:
+        manifest = parse_manifest(raw)
+    except ManifestShape as exc:
+        result.problem(f"the embedded manifest is not one isms-review wrote: {exc}.")
+        return None
+    result.manifest_status = manifest.status
+    if "INCOMPLETE" in manifest.status:
+        result.notes.append(f"the bundle is marked {manifest.status}")
+    return manifest
+
+
+def _check_pages(pdf: pikepdf.Pdf, manifest: Manifest | None, revisions: Revisions,
+                 result: Verification) -> None:
+    total = len(pdf.pages)
+    result.pages = total
+    if manifest is None:
+        return
+    if manifest.pages != total:
+        result.problem(f"the manifest lists {manifest.pages} pages; the file has {total}.")
+    if manifest.digests is None:
+        result.problem("the manifest has no per-page digests (made by an older isms-review): "
+                       "its pages cannot be checked; rebuild the bundle.")
+        return
+    if len(manifest.digests) != manifest.pages:
+        result.problem(f"the manifest has {len(manifest.digests)} page digests for "
+                       f"{manifest.pages} pages.")
+    changed_by = _pages_changed_by_revision(pdf, revisions)
+    bad = 0
+    for number, digest in enumerate(digests.iter_page_digests(pdf), start=1):
+        expected = manifest.digests[number - 1] if number <= len(manifest.digests) else None
+        if digest == expected:
+            continue
+        bad += 1
+        if bad <= _MAX_LISTED:
+            what = ("its content differs from its digest in the manifest" if expected
+                    else "it has no digest in the manifest")
+            result.problem(what, page=number, source=manifest.source_at(number),
+                           revision=changed_by.get(number))
+    if bad > _MAX_LISTED:
+        result.problem(f"{bad - _MAX_LISTED} more page(s) differ from their digests.")
+    if not bad:
+        result.notes.append(f"all {total} pages match their content digests in the manifest")
+
+
+def _pages_changed_by_revision(pdf: pikepdf.Pdf, revisions: Revisions) -> dict[int, int]:
+    """Page number → the latest revision after the first that replaced something on it."""
+    later = [r for r in revisions.items if r.number > 1 and r.changed]
+    if not later:
+        return {}
+    found: dict[int, int] = {}
+    for number, page in enumerate(pdf.pages, start=1):
+        refs = _page_refs(page.obj)
+        for revision in later:
+            if refs & revision.changed:
+                found[number] = revision.number
+    return found
+
+
+def _page_refs(node: Any) -> set[tuple[int, int]]:
+    refs = {node.objgen}
+    for key in ("/Contents", "/Resources", "/Annots"):
+        value = node.get(key)
+        if value is None:
+            continue
+        if value.is_indirect:
+            refs.add(value.objgen)
+        if isinstance(value, pikepdf.Array):
+            refs |= {v.objgen for v in value if isinstance(v, pikepdf.Object) and v.is_indirect}
+        if key == "/Resources" and isinstance(value, pikepdf.Dictionary):
+            for kind in ("/XObject", "/Font"):
+                group = value.get(kind)
+                if isinstance(group, pikepdf.Dictionary):
+                    refs |= {v.objgen for v in group.values() if v.is_indirect}
+    return refs
+
+
+def _check_manifest(pdf: pikepdf.Pdf, manifest: Manifest, sidecar: dict[str, Any] | None,
+                    result: Verification) -> None:
+    total = len(pdf.pages)
+    for entry in manifest.files:
+        last = entry.first_page + entry.pages - 1
+        if last > total:
+            result.problem(f"pages {entry.first_page}–{last} are not in the bundle.",
+                           source=", ".join(entry.ids))
+    covered = sum(p.pages for p in manifest.parts)
+    if covered != manifest.pages:
+        result.problem(f"the manifest's parts cover {covered} pages, not {manifest.pages}.")
+    if sidecar is not None:
+        outside = {k: v for k, v in sidecar.items() if k != "bundle"}
+        if outside != manifest.raw:
+            differing = sorted(k for k in set(outside) | set(manifest.raw)
+                               if outside.get(k) != manifest.raw.get(k))
+            result.problem("the sidecar manifest and the manifest inside the PDF disagree "
+                           f"({', '.join(differing[:5])}): one of them was rewritten.")
+    names = set(pdf.attachments.keys())
+    for name, expected in manifest.attachments.items():
+        if name not in names:
+            result.problem(f"the embedded file '{name}' the manifest lists is missing.")
+            continue
+        actual = hashlib.sha256(pdf.attachments[name].get_file().read_bytes()).hexdigest()
+        if actual != expected:
+            result.problem(f"the embedded file '{name}' differs from its SHA-256 in the manifest.")
+    extra = sorted(names - set(manifest.attachments) - {"manifest.json"})
+    if manifest.attachments and extra:
+        result.problem(f"embedded file(s) the manifest does not list: {', '.join(extra[:5])}.")
 
 
 def _check_stamps(pdf: pikepdf.Pdf, result: Verification) -> None:
@@ -87,56 +337,135 @@ def _check_stamps(pdf: pikepdf.Pdf, result: Verification) -> None:
     bad = []
     for number, page in enumerate(pdf.pages, start=1):
         contents = page.obj.get("/Contents")
-        last = contents[-1] if isinstance(contents, pikepdf.Array) and len(contents) else contents
-        found = _STAMP.search(last.read_bytes()) if last is not None else None
+        streams = list(contents) if isinstance(contents, pikepdf.Array) else [contents]
+        found = None
+        for stream in reversed(streams):  # the stamp is the last stream isms-review added
+            if isinstance(stream, pikepdf.Stream):
+                found = _STAMP.search(stream.read_bytes())
+                if found:
+                    break
         if not found or (int(found.group(1)), int(found.group(2))) != (number, total):
             bad.append(number)
     if bad:
         shown = ", ".join(map(str, bad[:10])) + (" …" if len(bad) > 10 else "")
-        result.problems.append(f"{len(bad)} page(s) lack the right 'Page n of {total}' stamp: {shown}.")
+        result.problem(f"{len(bad)} page(s) lack the right 'Page n of {total}' stamp: {shown}.")
 
 
 def _check_links(pdf: pikepdf.Pdf, result: Verification) -> None:
     pages = {page.obj.objgen for page in pdf.pages}
     broken = 0
-    for page in list(pdf.pages)[:5]:  # the front matter: cover, index and coverage matrix
-        for annot in page.obj.get("/Annots", pikepdf.Array()):
-            dest = annot.get("/Dest")
+    for page in list(pdf.pages)[:8]:  # the front matter: cover, index and coverage matrix
+        annots = page.obj.get("/Annots")
+        for annot in annots if isinstance(annots, pikepdf.Array) else []:
+            dest = annot.get("/Dest") if isinstance(annot, pikepdf.Dictionary) else None
             if (annot.get("/Subtype") == pikepdf.Name.Link and isinstance(dest, pikepdf.Array)
-                    and dest[0].objgen not in pages):
+                    and len(dest) and (not isinstance(dest[0], pikepdf.Dictionary)
+                                       or dest[0].objgen not in pages)):
                 broken += 1
     if broken:
-        result.problems.append(f"{broken} index link(s) point outside the bundle.")
+        result.problem(f"{broken} index link(s) point outside the bundle.")
 
 
-def _check_sources(manifest: dict, evidence: Path, result: Verification) -> None:  # type: ignore[type-arg]
-    for entry in manifest.get("files", []):
-        if not entry.get("sha256"):
+def _check_sources(manifest: Manifest, evidence: Path, result: Verification) -> None:
+    for entry in manifest.files:
+        if not entry.sha256:
             continue
         try:
-            data = resolve_evidence(evidence, entry["file"]).read_bytes()
-        except EvidencePathError as exc:
-            result.problems.append(f"{entry['evidence_ids'][0]}: {exc}")
+            data = resolve_evidence(evidence, entry.file).read_bytes()
+        except (EvidencePathError, OSError) as exc:
+            result.problem(str(exc), source=entry.ids[0])
             continue
-        if hashlib.sha256(data).hexdigest() != entry["sha256"]:
-            result.problems.append(f"{entry['evidence_ids'][0]} ({entry['file']}): the file changed "
-                                   "since the bundle was made (SHA-256 differs).")
+        if hashlib.sha256(data).hexdigest() != entry.sha256:
+            result.problem("the file changed since the bundle was made (SHA-256 differs).",
+                           source=f"{entry.ids[0]} ({entry.file})")
 
 
-def _check_signature(path: Path, data: bytes, result: Verification) -> None:
-    if b"/ByteRange" not in data:
-        return
-    from .sign import check_signatures
-
+def _check_signatures(data: bytes, trusted: Trusted, revisions: Revisions,
+                      widgets: list[tuple[int, str]], sidecar: dict[str, Any] | None,
+                      result: Verification) -> None:
     try:
-        checks = check_signatures(path)
-    except Exception as exc:
-        result.problems.append(f"the signature cannot be validated ({exc}).")
-        return
+        checks = check_signatures(data, trusted) if b"/ByteRange" in data or widgets else []
+    except ValueError as exc:
+        result.problem(f"the signatures cannot be read ({exc}).")
+        checks = []
+    result.signatures = checks
     for check in checks:
-        if not check.intact or not check.covers_whole_file:
-            result.problems.append(f"the signature by {check.signer} no longer matches the file: it "
-                                   "was changed after signing.")
+        who = f"the signature by {check.signer}"
+        if not check.intact:
+            result.problem(f"{who}: {check.problem or 'it does not match the file'}.",
+                           revision=check.revision or None)
+        elif check.self_signed and not check.trusted:
+            result.notes.append(f"{who} ({check.level}, {check.signed_at}) is self-signed and not in "
+                                f"your trusted certificates; its certificate SHA-256 is "
+                                f"{check.fingerprint}: compare it with the signer out of band, then "
+                                "give the certificate with --trust")
+        elif not check.trusted:
+            result.notes.append(f"{who} is not by a certificate you trust ({check.fingerprint}); "
+                                "give the signer's certificate with --trust")
         else:
-            result.notes.append(f"signed by {check.signer} (certificate SHA-256 {check.fingerprint}); "
-                                "signature intact and covering the whole file")
+            result.notes.append(f"{who} ({check.level}, {check.signed_at}) is by a certificate you "
+                                f"trust ({check.fingerprint})")
+    own = max((c.revision for c in checks if c.intact), default=1)
+    for revision in revisions.items:
+        if revision.number > own:
+            after = "the last signature" if checks else "the bundle was made"
+            result.problem(f"an incremental update (bytes {revision.start}–{revision.end}) was "
+                           f"appended after {after}.", revision=revision.number)
+    if checks and checks[-1].intact and not checks[-1].covers_whole_file and not revisions.trailing \
+            and max(r.number for r in revisions.items) <= own:
+        result.problem(f"the signature by {checks[-1].signer} does not cover the whole file: bytes "
+                       "were added after it was made.", revision=checks[-1].revision)
+    for earlier in checks[:-1]:
+        if earlier.modification not in ("NONE", "LTA_UPDATES", "FORM_FILLING", ""):
+            result.problem(f"a revision after the signature by {earlier.signer} changed more than "
+                           f"signatures ({earlier.modification.lower()}).", revision=earlier.revision)
+    fields = {c.field for c in checks if c.intact}
+    for page, name in widgets:
+        if name not in fields:
+            result.problem(f"a signature field '{name}' that holds no valid signature.", page=page)
+    recorded = ((sidecar or {}).get("bundle") or {}).get("signer_certificate_sha256") \
+        if isinstance((sidecar or {}).get("bundle"), dict) else None
+    if isinstance(recorded, str) and recorded:
+        if not checks:
+            result.problem("the sidecar manifest records a signature (certificate SHA-256 "
+                           f"{recorded}) but this copy carries none: it was stripped.")
+        elif checks[-1].fingerprint != recorded:
+            result.problem(f"signed by {checks[-1].signer} ({checks[-1].fingerprint}), but the "
+                           f"sidecar manifest records the signer {recorded}: it was re-signed.")
+
+
+def _check_register(folders: list[Path], revisions: Revisions, result: Verification) -> None:
+    from ..register import REGISTER, Register, RegisterError
+
+    folder = next((f for f in folders if (f / REGISTER).is_file()), None)
+    if folder is None:
+        return
+    try:
+        register = Register.load(folder)
+    except RegisterError as exc:
+        result.notes.append(f"the issue register could not be used: {exc}")
+        return
+    signed = [e for e in register.entries if e.event == "signed"]
+    mine = [e for e in signed if e.sha256 == result.sha256]
+    if not result.signatures:
+        stripped = [e for e in signed if e.extra.get("signed_from") in (result.sha256,
+                                                                        revisions.first_sha256)]
+        if stripped:
+            entry = stripped[-1]
+            result.problem(f"the issue register ({register.path}) records that this bundle was signed "
+                           f"by {entry.extra.get('signer', 'the approver')} on {entry.time[:10]}; this "
+                           "copy carries no signature: it was stripped.")
+        return
+    if not mine:
+        return
+    entry = mine[-1]
+    stale = register.stale_signature(entry.sha256)
+    result.approval = {"status": "stale" if stale else "current", "signer": entry.extra.get("signer"),
+                       "version": entry.version, "signed": entry.time,
+                       "reason": stale.note if stale else ""}
+    if stale:
+        result.notes.append(f"STALE APPROVAL: {stale.note} (recorded {stale.time[:10]} in "
+                            f"{register.path}); this signed copy is no longer the current record")
+    else:
+        result.notes.append(f"the issue register records this signed copy as v{entry.version}, "
+                            "the current approval")

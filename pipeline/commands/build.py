@@ -30,6 +30,7 @@ from ..workbook.validate import Stage
 from ..workdays import HolidayCalendar, calendar_from_fields, pre_read_due
 from .bundle import bundle_findings, bundle_review, find_documents
 from .gate import gate
+from .issue import plan_build
 from .options import BuildOptions
 
 DOCUMENTS: dict[Stage, list[tuple[str, str, str]]] = {
@@ -48,6 +49,7 @@ class BuildResult:
     report: Report | None = None
     analysis: Analysis | None = None
     bundle: BundleResult | None = None
+    messages: list[str] = field(default_factory=list)  # re-issues, stale approvals
 
     def findings(self) -> list[Finding]:
         """Everything the build has to tell: the validator's warnings, then the bundle's."""
@@ -81,6 +83,9 @@ def build(options: BuildOptions) -> BuildResult:
                         generated_on=when.date(), pre_read_due=due)
     review_id = safe_name(data.review.review_id or "review")
     target = o.out / review_id
+    issue = plan_build(data, o.workbook, target, o.stage, when, reissue=o.reissue,
+                       change_note=o.change_note, loop_checked=checked.changes is not None)
+    ctx.doc = dataclasses.replace(ctx.doc, **issue.doc_fields())
     o.out.mkdir(parents=True, exist_ok=True)
     bundled = None
     staging = Path(tempfile.mkdtemp(prefix=f".{review_id}.", suffix=".partial", dir=o.out))
@@ -99,15 +104,15 @@ def build(options: BuildOptions) -> BuildResult:
         if o.evidence is not None:
             name = f"{review_id}-bundle.pdf" if o.stage == "final" else f"{review_id}-pre-read-bundle.pdf"
             o.progress("assembling the evidence bundle")
-            documents = {**find_documents(target if target.is_dir() else None, review_id),
-                         **find_documents(staging, review_id)}  # this build's files win
+            # this build's documents, and the agenda and pre-read as circulated (by hash)
+            documents = {**find_documents(staging, review_id), **issue.circulated}
             if "minutes" in documents:
                 documents.pop("minutes-form", None)
             bundled = bundle_review(data, o.workbook, o.evidence, staging / name, documents,
                           allow_incomplete=o.allow_incomplete, when=when,
                           options=dataclasses.replace(o.bundle, converted=converted),
                           title="Management review evidence bundle" if o.stage == "final"
-                          else "Management review pre-read bundle")
+                          else "Management review pre-read bundle", control=issue.control)
         shutil.rmtree(staging / ".office", ignore_errors=True)
         for stem, png in charts.items():
             atomic_write_bytes(staging / "charts" / f"{stem}.png", png)
@@ -117,8 +122,9 @@ def build(options: BuildOptions) -> BuildResult:
         files = _publish(staging, target)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+    issue.record(files, o.workbook, review_id, when)
     return BuildResult(folder=target, files=files, report=checked.report, analysis=analysis,
-                       bundle=bundled)
+                       bundle=bundled, messages=issue.messages)
 
 
 def _convert(staging: Path, documents: list[Path],
@@ -128,7 +134,7 @@ def _convert(staging: Path, documents: list[Path],
     work = staging / ".office"
     work.mkdir()
     staged = stage_office(office, work)
-    results = convert_batch([*documents, *staged], work, readable_root=staging)
+    results = convert_batch([*documents, *staged], work, readable_root=staging, pdfa=True)
     pdfs = []
     for doc in documents:
         result = results[doc]

@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import hashlib
-import json
 from pathlib import Path
 
+from ..bundle.approve import approve
 from ..bundle.assemble import BundleResult, make_bundle
+from ..bundle.control import Control
 from ..bundle.options import BundleOptions
-from ..bundle.sign import sign_pdf
-from ..files import atomic_write_bytes, safe_name, source_date
+from ..files import safe_name, source_date
 from ..workbook.findings import Finding
 from ..workbook.inputs import RESULTS_REF, input_specs
 from ..workbook.model import WorkbookData
@@ -45,19 +44,15 @@ def bundle_review(data: WorkbookData, workbook: Path, evidence: Path, out_pdf: P
                   documents: dict[str, Path], *, allow_incomplete: bool = False,
                   when: dt.datetime | None = None, title: str = "Management review evidence bundle",
                   sign: Path | None = None, password: str = "",
-                  options: BundleOptions | None = None) -> BundleResult:
+                  options: BundleOptions | None = None,
+                  control: Control | None = None) -> BundleResult:
     result = make_bundle(data, workbook, evidence, out_pdf, documents,
                          allow_incomplete=allow_incomplete, when=when or source_date(),
-                         agenda_items=agenda_numbers(data), title=title, options=options)
-    if sign is not None:
-        fingerprint = sign_pdf(out_pdf, sign, password)
-        with out_pdf.open("rb") as f:
-            digest = hashlib.file_digest(f, "sha256").hexdigest()
-        sidecar = json.loads(result.manifest_path.read_text("utf-8"))
-        sidecar["bundle"].update(sha256=digest, bytes=out_pdf.stat().st_size,
-                                 signer_certificate_sha256=fingerprint)
-        atomic_write_bytes(result.manifest_path, json.dumps(sidecar, indent=2, ensure_ascii=False).encode())
-        result.sha256 = digest
+                         agenda_items=agenda_numbers(data), title=title, options=options,
+                         control=control)
+    if sign is not None:  # signed after PDF/A conversion, never before
+        signed = approve(out_pdf, sign, password)
+        result.sha256 = signed.sha256_after
     return result
 
 

@@ -30,3 +30,5 @@ class BuildOptions:
     progress: Progress = _quiet
     holidays: HolidayCalendar | None = None  # the scheduler's override of the workbook's calendar
     bundle: BundleOptions = field(default_factory=BundleOptions)  # evidence opt-ins and limits
+    reissue: bool = False  # re-issue a pre-read after the meeting / once final minutes exist
+    change_note: str = ""  # why this version was re-issued (recorded in the issue register)

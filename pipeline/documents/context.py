@@ -22,6 +22,7 @@ from .model import (
     clean,
 )
 from .sections import appendix, ask, kpis, sections
+from .status import document_status
 
 OPENING, DECISIONS_SLOT, CLOSING = 5, 10, 5
 
@@ -67,6 +68,7 @@ def build_context(data: WorkbookData, analysis: Analysis, *, final: bool = False
             approval=(f"Approved by {clean(review.get('Approved by'))} on "
                       f"{long_date(review.get('Approved on'))}" if final and review.get("Approved on")
                       else "Final, awaiting approval" if final else "Draft for the meeting"),
+            **document_status(data, final),
         ),
         meeting=Meeting(
             date=weekday_date(meeting_date),

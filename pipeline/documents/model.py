@@ -50,6 +50,12 @@ class DocControl:
     workbook_sha256: str = h("SHA-256 of the source workbook.")
     stage: str = h("'pre-read' before the meeting, 'final' after it.", "pre-read")
     approval: str = h("Approval status in words.", "Draft for the meeting")
+    status: str = h("Document-control status: 'circulated' (pre-read), 'draft' or 'record' "
+                    "(final minutes before and after approval).", "circulated")
+    status_line: str = h("What this copy is, printed in the footer: the status and version from "
+                         "the issue register.", "PRE-READ v1.0 — for the meeting of 11 December 2026")
+    retention: str = h("How long the records are kept, and until when.",
+                       "3 years from the meeting (until 11 December 2029)")
 
 
 @dataclass

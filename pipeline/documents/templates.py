@@ -86,8 +86,7 @@ def _page_setup(doc: DocumentObject, landscape: bool = False) -> None:
     header.style = doc.styles["Header"]
     footer = section.footer.paragraphs[0]
     footer.style = doc.styles["Footer"]
-    footer.add_run("{{ doc.review_id }} · {{ doc.classification }} · Controlled copy v{{ doc.version }}"
-                   " · Page ")
+    footer.add_run("{{ doc.review_id }} · {{ doc.classification }} · {{ doc.status_line }} · Page ")
     _field(footer, "PAGE")
     footer.add_run(" of ")
     _field(footer, "NUMPAGES")
@@ -143,11 +142,11 @@ def _widths(table: Table, widths: list[float]) -> None:
 
 def _control_table(doc: DocumentObject) -> None:
     rows = [("Review", "{{ doc.review_id }} — {{ doc.organisation }}"),
-            ("Version / status", "v{{ doc.version }} — {{ doc.approval }}"),
+            ("Version / status", "{{ doc.status_line }}"), ("Approval", "{{ doc.approval }}"),
             ("Classification", "{{ doc.classification }}"),
             ("Document owner / chair", "{{ doc.owner }} / {{ doc.chair }}"),
             ("Period reviewed", "{{ doc.period }}"), ("Data cut-off", "{{ doc.cutoff }}"),
-            ("Generated", "{{ doc.generated_on }}"),
+            ("Generated", "{{ doc.generated_on }}"), ("Retention", "{{ doc.retention }}"),
             ("Source workbook SHA-256", "{{ doc.workbook_sha256 }}")]
     table = doc.add_table(rows=0, cols=2)
     table.style = doc.styles[TABLE_STYLE]

@@ -25,7 +25,7 @@ CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
 _ISO_DATE = re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[T ][0-9:.]+Z?)?$")
 _NUMERIC_DATE = re.compile(r"^(\d{1,2})[-/.](\d{1,2})[-/.](\d{4}|\d{2})$")
 _WORD_DATE_FORMATS = ("%d %B %Y", "%d %b %Y", "%B %d %Y", "%b %d %Y", "%d-%b-%Y", "%d-%B-%Y")
-_TIME = re.compile(r"^(\d{1,2})[:.h](\d{2})(?::(\d{2}))?\s*(am|pm)?$", re.I)
+_TIME = re.compile(r"^(\d{1,2})(?:[:.h](\d{2})(?::(\d{2}))?)?\s*([ap]\.?m\.?)?$", re.I)
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
 _SEVERAL_PEOPLE = re.compile(r"\s(?:and|&|\+)\s|[/;\n]", re.I)
 _YES = {"yes", "y", "true", "1", "ja", "oui", "si", "sí"}
@@ -161,12 +161,12 @@ def _time(col: Column, raw: Any) -> Result:
     if isinstance(raw, float) and not isinstance(raw, bool) and 0 <= raw < 1:
         seconds = round(raw * 86400)
         return dt.time(seconds // 3600, seconds % 3600 // 60, seconds % 60), None
-    if isinstance(raw, str) and (m := _TIME.match(raw.strip())):
-        hour, minute, second = int(m.group(1)), int(m.group(2)), int(m.group(3) or 0)
-        if m.group(4):
+    if isinstance(raw, str) and (m := _TIME.match(raw.strip())) and (m.group(2) or m.group(4)):
+        hour, minute, second = int(m.group(1)), int(m.group(2) or 0), int(m.group(3) or 0)
+        if m.group(4):  # 10am, 2.30 pm, 9 a.m.
             if not 1 <= hour <= 12:
                 hour = 99
-            hour = hour % 12 + (12 if m.group(4).lower() == "pm" else 0)
+            hour = hour % 12 + (12 if m.group(4).lower().startswith("p") else 0)
         if hour < 24 and minute < 60 and second < 60:
             return dt.time(hour, minute, second), None
     return None, ("wrong-type", "is not a time; type it as HH:MM on the 24-hour clock, e.g. 10:00.")

@@ -101,10 +101,10 @@ def check_sheet_xml(path: Path, name: str, xml: bytes, budget: TextBudget) -> No
 
 def _check_extent(path: Path, name: str, xml: bytes) -> None:
     """Measure the used area exactly (the reader's way: a cell or row without a reference
-    follows the previous one) and refuse it when it is too large."""
+    follows the previous one) and refuse it at the first cell that makes it too large, so
+    that even a hostile sheet costs one pass at most."""
     row, col = -1, -1
     max_row = max_col = -1
-    far_row = far_col = (0, 0)
     for m in _TAG.finditer(xml):
         kind, attrs, closed = m.group(1), m.group(2) or b"", m.group(3)
         ref = _R_ATTR.search(attrs)
@@ -118,28 +118,23 @@ def _check_extent(path: Path, name: str, xml: bytes) -> None:
                 row = int(ref.group(2)) - 1
         else:
             col += 1
-        if closed:
-            continue  # an empty, formatted cell: the reader skips it
-        if row > max_row:
-            max_row, far_row = row, (row, col)
-        if col > max_col:
-            max_col, far_col = col, (row, col)
-    rows, cols = max_row + 1, max_col + 1
-    if rows > MAX_ROWS:
-        cell = _ref(*far_row)
-        raise WorkbookFileError(
-            f"{path}: sheet '{name}' has more than {MAX_ROWS:,} rows in use (the last value is "
-            f"in {cell}); delete the unused rows below your data (select them, right-click > "
-            "Delete) or split the register, and run again."
-        )
-    if rows * cols > MAX_CELLS:
-        cell = _ref(*far_col)
-        raise WorkbookFileError(
-            f"{path}: sheet '{name}' has a value in {cell}, which makes its used area "
-            f"{rows:,} rows × {cols:,} columns, more than the limit of {MAX_CELLS:,} cells; "
-            f"delete what is in {cell} and any other far-away cells (Ctrl+End in Excel jumps "
-            "to the last used cell), save, and run again."
-        )
+        if closed or (row <= max_row and col <= max_col):
+            continue  # an empty, formatted cell (the reader skips it), or inside the area
+        max_row, max_col = max(max_row, row), max(max_col, col)
+        if max_row + 1 > MAX_ROWS:
+            raise WorkbookFileError(
+                f"{path}: sheet '{name}' has more than {MAX_ROWS:,} rows in use (there is a "
+                f"value in {_ref(row, col)}); delete the unused rows below your data (select "
+                "them, right-click > Delete) or split the register, and run again."
+            )
+        if (max_row + 1) * (max_col + 1) > MAX_CELLS:
+            cell = _ref(row, col)
+            raise WorkbookFileError(
+                f"{path}: sheet '{name}' has a value in {cell}, which makes its used area "
+                f"{max_row + 1:,} rows × {max_col + 1:,} columns, more than the limit of "
+                f"{MAX_CELLS:,} cells; delete what is in {cell} and any other far-away cells "
+                "(Ctrl+End in Excel jumps to the last used cell), save, and run again."
+            )
 
 
 def _check_text(path: Path, name: str, xml: bytes, budget: TextBudget) -> None:

@@ -113,14 +113,14 @@ def _one_metric(table: Table, recs: list[Record]) -> Iterator[Finding]:
 
 def _value_message(metric: object, value: float, others: list[float], target: float | None,
                    direction: str, percent: bool) -> str:
-    against = f"its other values ({_span(others)})" if len(others) >= 2 else "its target"
+    against = f"the other values ({_span(others)})" if len(others) >= 2 else "the target"
     if target is not None and len(others) >= 2:
-        against += f" and its target ({_g(target)})"
+        against += f" and the target ({_g(target)})"
     scaled = value * 100 if direction == "smaller" else value / 100
     why = (f" It was probably typed as {_g(scaled)} % into a cell formatted as Percentage, which "
            f"Excel stores as {_g(value)}." if direction == "smaller" and percent else
            " Check the decimal point.")
-    return (f"{_g(value)} is about 100 times {direction} than metric {metric}'s {against}.{why} "
+    return (f"{_g(value)} is about 100 times {direction} than {against} of metric {metric}.{why} "
             f"Assumed scale: that of the other rows; type {_g(scaled)}"
             + (" with the cell formatted as Number." if percent else "."))
 

@@ -1,0 +1,165 @@
+"""The bundle's archival and integrity hooks, called from :mod:`.assemble`: PDF/A-3b
+preparation, sources that cannot conform, associated files, per-page digests, and the
+manifest fields that let ``verify`` check every page.
+
+Kept apart from the assembly so the layout code stays about layout.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from pathlib import Path
+from typing import Any
+
+import pikepdf
+
+from . import pdfa
+from .attach import Attachment, sha256_file
+from .control import SIGNATURE_RECT, Control
+from .digests import page_digests
+from .fonts import NumberFont, share_font_files
+from .fonts import number_font as _number_font
+from .sources import Source
+
+TARGET = "PDF/A-3b, validated with pikepdf.pdfa when made (a signature is added after)"
+PDF_MIME = "application/pdf"
+XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def number_font(pdf: pikepdf.Pdf) -> NumberFont:
+    """The font the stamp's "Page n of N" is drawn in (embedded; PDF/A needs every font)."""
+    return _number_font(pdf)
+
+
+def conform_source(source: Source, blocked: list[str] | None = None) -> bool:
+    """Fit a source PDF for a PDF/A bundle (embed its core fonts), or — when it cannot be
+    (``blocked`` holds the reasons a first validation found) — make it an attachment that
+    says why. True when its pages changed in memory (they must be saved for the merge)."""
+    if source.pdf is None:
+        return False
+    notes, obstacles = pdfa.source_fonts(source.pdf)
+    source.notes.extend(n for n in notes if n not in source.notes)
+    obstacles += blocked or []
+    if obstacles:
+        source.pdf.close()
+        source.pdf = None
+        source.kind = "attachment"
+        source.attach_original = True
+        source.notes.append(attached_reason(obstacles))
+        return False
+    return bool(notes)
+
+
+def document_obstacle(pdf: pikepdf.Pdf, blocked: list[str] | None = None) -> str:
+    """Why a meeting document's pages cannot be in a PDF/A bundle ('' when they can)."""
+    _, obstacles = pdfa.source_fonts(pdf)
+    obstacles += blocked or []
+    return attached_reason(obstacles) if obstacles else ""
+
+
+def attached_reason(obstacles: list[str]) -> str:
+    unique = list(dict.fromkeys(obstacles))
+    return ("attached as its original file, not shown as pages: it cannot be part of a PDF/A "
+            f"file ({'; '.join(unique[:3])}{' …' if len(unique) > 3 else ''})")
+
+
+def offenders(path: Path, conformance: pdfa.Conformance,
+              parts: list[tuple[str, int, int]]) -> dict[str, list[str]]:
+    """Which parts (key, first page index, page count) a failed validation's findings are on:
+    each finding's object is traced to the pages that use it."""
+    owner: dict[tuple[int, int], set[int]] = {}
+    with pikepdf.open(path) as pdf:
+        for number, page in enumerate(pdf.pages):
+            for ref in reachable(page.obj):
+                owner.setdefault(ref, set()).add(number)
+    found: dict[str, list[str]] = {}
+    for located, reason in conformance.located:
+        for number in owner.get(located, set()) if located is not None else set():
+            key = next((k for k, start, count in parts if start <= number < start + count), None)
+            if key is not None and reason not in found.setdefault(key, []):
+                found[key].append(reason)
+    return found
+
+
+def reachable(node: Any, limit: int = 20000) -> set[tuple[int, int]]:
+    """Indirect objects a page uses (not other pages, not its parents)."""
+    seen: set[tuple[int, int]] = set()
+    stack = [node]
+    while stack and len(seen) < limit:
+        item = stack.pop()
+        if not isinstance(item, (pikepdf.Dictionary, pikepdf.Stream, pikepdf.Array)):
+            continue
+        if item.is_indirect:
+            if item.objgen in seen:
+                continue
+            seen.add(item.objgen)
+        if isinstance(item, pikepdf.Array):
+            stack.extend(item)
+            continue
+        mapping = item.stream_dict if isinstance(item, pikepdf.Stream) else item
+        for key, value in mapping.items():
+            if key in ("/Parent", "/P", "/Dest", "/A"):
+                continue
+            if isinstance(value, pikepdf.Dictionary) and value.get("/Type") == pikepdf.Name.Page:
+                continue
+            stack.append(value)
+    return seen
+
+
+def control_attachments(control: Control, documents: dict[str, Path]) -> list[Attachment]:
+    """The meeting documents as included (the agenda and pre-read as circulated) and the
+    earlier workbook(s) involved, streamed from disk."""
+    items = [Attachment(f"document-{path.name}", f"The {key} as included in this bundle (original file)",
+                        PDF_MIME, path=path) for key, path in sorted(documents.items()) if path.is_file()]
+    items += [Attachment(name, "A workbook an included document was made from", XLSX_MIME, path=path)
+              for name, path in sorted(control.extra_workbooks.items())]
+    return items
+
+
+def prepare(pdf: pikepdf.Pdf, when: dt.datetime) -> None:
+    share_font_files(pdf)
+    pdfa.prepare(pdf, pdfa.BUNDLE, when)
+
+
+def associate(pdf: pikepdf.Pdf) -> None:
+    """Every embedded file an associated file of the bundle (PDF/A-3): the manifest is its
+    data, the rest are sources of what it shows."""
+    for name in list(pdf.attachments.keys()):
+        pdfa.associate(pdf, name, "Data" if name == "manifest.json" else "Source")
+        _mime_subtype(pdf.attachments[name].obj)
+
+
+def _mime_subtype(spec: Any) -> None:
+    """PDF/A-3 wants each embedded file's /Subtype to be its MIME type as a name. A name
+    holding a literal "#2F" (an escaped "/" written twice) is not one: unescape it."""
+    for key in ("/F", "/UF"):
+        stream = spec.get("/EF", pikepdf.Dictionary()).get(key)
+        subtype = stream.get("/Subtype") if isinstance(stream, pikepdf.Stream) else None
+        if subtype is not None and "#2F" in str(subtype):
+            stream.Subtype = pikepdf.Name(str(subtype).replace("#2F", "/"))
+
+
+def manifest_fields(pdf: pikepdf.Pdf, control: Control, documents: dict[str, Path],
+                    attachments: list[Attachment], signature_page: int | None,
+                    archival: str) -> dict[str, Any]:
+    """What verify needs beyond the parts and files: a digest per page, the hash of every
+    embedded file, every meeting document and workbook, the control status and where the
+    signature goes. Call after :func:`prepare` (it may touch annotations)."""
+    hashes = {item.name: sha256_file(item.path) if item.path is not None
+              else hashlib.sha256(item.data).hexdigest() for item in attachments}
+    meeting = []
+    for key, path in sorted(documents.items()):
+        info = control.documents.get(key)
+        meeting.append({"document": key, "file": path.name, "sha256": sha256_file(path),
+                        "version": info.version if info else control.version,
+                        "status": info.status if info else control.status,
+                        "workbook_sha256": info.workbook_sha256 if info else ""})
+    return {
+        "control": control.manifest(), "documents": meeting,
+        "workbooks": [w.__dict__ for w in control.workbooks],
+        "archival": archival, "attachments": dict(sorted(hashes.items())),
+        "signature_box": ({"page": signature_page + 1, "rect": list(SIGNATURE_RECT)}
+                          if signature_page is not None else None),
+        "page_digests": page_digests(pdf),
+    }

@@ -1,0 +1,191 @@
+"""Per-page content digests: one SHA-256 per page of what the page shows and carries.
+
+A page's digest covers its content streams (decoded), its boxes and rotation, everything its
+resources reach (fonts, images, forms — recursively) and its annotations, serialised in a
+canonical form that does not depend on object numbers or on how streams are compressed, so a
+digest taken before saving equals the one taken from the saved file. References to other pages
+(link destinations) become page numbers; back-pointers (/Parent, /P) are left out.
+
+Signature widgets are left out too: signing adds one to the signature page after the bundle
+was made. :func:`signature_widgets` lists them so the verifier can check each belongs to a
+valid signature.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pikepdf
+from pikepdf import Array, Dictionary, Name, Stream
+
+SKIP = frozenset({"/Parent", "/P", "/Length", "/Filter", "/DecodeParms"})
+PAGE_KEYS = ("/Contents", "/Resources", "/MediaBox", "/CropBox", "/BleedBox", "/TrimBox",
+             "/ArtBox", "/Rotate", "/Annots", "/Group", "/UserUnit")
+_MAX_DEPTH = 60
+
+
+class _Hasher:
+    """Canonical serialiser with a cache of indirect objects' digests (fonts and images are
+    shared by many pages; each is hashed once per bundle)."""
+
+    def __init__(self, pages: dict[tuple[int, int], int]) -> None:
+        self.pages = pages
+        self.cache: dict[tuple[int, int], bytes] = {}
+        self.stack: set[tuple[int, int]] = set()
+
+    def page(self, page: Any) -> str:
+        h = hashlib.sha256()
+        node = page.obj if isinstance(page, pikepdf.Page) else page
+        for key in PAGE_KEYS:
+            value = _inherited(node, key)
+            if value is None:
+                continue
+            if key == "/Contents":
+                encoded = self._contents(value)
+            elif key == "/Annots":
+                encoded = self._annots(value)
+                if encoded == b"[]":  # signing adds /Annots to a page that had none
+                    continue
+            else:
+                encoded = self.value(value, 0)
+            h.update(key.encode() + b"=" + encoded + b";")
+        return h.hexdigest()
+
+    def _contents(self, value: Any) -> bytes:
+        """Content streams as one: splitting or joining streams changes nothing shown."""
+        h = hashlib.sha256()
+        streams = list(value) if isinstance(value, Array) else [value]
+        for stream in streams:
+            if isinstance(stream, Stream):
+                h.update(_stream_bytes(stream))
+                h.update(b"\n")
+        return b"C" + h.digest()
+
+    def _annots(self, value: Any) -> bytes:
+        if not isinstance(value, Array):
+            return self.value(value, 0)
+        kept = [a for a in value if not is_signature_widget(a)]
+        return b"[" + b" ".join(self.value(a, 0) for a in kept) + b"]"
+
+    def value(self, obj: Any, depth: int) -> bytes:
+        if depth > _MAX_DEPTH:
+            return b"<deep>"
+        if isinstance(obj, (Dictionary, Stream, Array)) and obj.is_indirect:
+            ref = obj.objgen
+            if ref in self.pages:
+                return b"page:%d" % self.pages[ref]
+            if ref in self.cache:
+                return self.cache[ref]
+            if ref in self.stack:
+                return b"<cycle>"
+            self.stack.add(ref)
+            try:
+                digest = b"#" + hashlib.sha256(self._direct(obj, depth)).digest()
+            finally:
+                self.stack.discard(ref)
+            self.cache[ref] = digest
+            return digest
+        return self._direct(obj, depth)
+
+    def _direct(self, obj: Any, depth: int) -> bytes:
+        if isinstance(obj, Stream):
+            return (b"S" + self._dict(obj.stream_dict, depth) + b"|"
+                    + hashlib.sha256(_stream_bytes(obj)).digest())
+        if isinstance(obj, Dictionary):
+            return self._dict(obj, depth)
+        if isinstance(obj, Array):
+            return b"[" + b" ".join(self.value(v, depth + 1) for v in obj) + b"]"
+        return _scalar(obj)
+
+    def _dict(self, obj: Any, depth: int) -> bytes:
+        parts = []
+        for key in sorted(obj.keys()):
+            if key in SKIP:
+                continue
+            parts.append(key.encode() + b" " + self.value(obj[key], depth + 1))
+        return b"<<" + b" ".join(parts) + b">>"
+
+
+def _scalar(obj: Any) -> bytes:
+    if isinstance(obj, Name):
+        return b"N" + str(obj).encode()
+    if isinstance(obj, pikepdf.String):
+        return b"T" + bytes(obj).hex().encode()
+    if isinstance(obj, bool):
+        return b"true" if obj else b"false"
+    if obj is None:
+        return b"null"
+    try:
+        return b"%r" % float(obj)
+    except (TypeError, ValueError):
+        return repr(obj).encode(errors="replace")
+
+
+def _stream_bytes(stream: Stream) -> bytes:
+    """Decoded data where qpdf can decode it (so recompression changes nothing), else raw."""
+    try:
+        return bytes(stream.read_bytes())
+    except pikepdf.PdfError:
+        return b"raw:" + bytes(stream.read_raw_bytes())
+
+
+def _inherited(node: Any, key: str) -> Any:
+    seen = 0
+    while node is not None and seen < 64:
+        if key in node:
+            return node[key]
+        if key not in ("/Resources", "/MediaBox", "/CropBox", "/Rotate"):
+            return None
+        node, seen = node.get("/Parent"), seen + 1
+    return None
+
+
+def is_signature_widget(annot: Any) -> bool:
+    try:
+        if not isinstance(annot, Dictionary) or annot.get("/Subtype") != Name.Widget:
+            return False
+        field: Any = annot
+        hops = 0
+        while field is not None and hops < 32:
+            if field.get("/FT") == Name.Sig:
+                return True
+            field, hops = field.get("/Parent"), hops + 1
+    except (pikepdf.PdfError, TypeError, ValueError):
+        return False
+    return False
+
+
+def canonical_hasher() -> Callable[[Any], bytes]:
+    """A function giving a digest of an object and everything it reaches, independent of
+    object numbers (one cache for all its calls: shared objects are hashed once)."""
+    hasher = _Hasher({})
+    return lambda obj: hasher.value(obj, 0)
+
+
+def page_digests(pdf: pikepdf.Pdf) -> list[str]:
+    """The digest of every page, in page order."""
+    return list(iter_page_digests(pdf))
+
+
+def iter_page_digests(pdf: pikepdf.Pdf) -> Iterator[str]:
+    pages = {page.obj.objgen: number for number, page in enumerate(pdf.pages, start=1)}
+    hasher = _Hasher(pages)
+    for page in pdf.pages:
+        yield hasher.page(page)
+
+
+def signature_widgets(pdf: pikepdf.Pdf) -> list[tuple[int, str]]:
+    """(page number, field name) of every signature widget on a page."""
+    found = []
+    for number, page in enumerate(pdf.pages, start=1):
+        annots = page.obj.get("/Annots")
+        if not isinstance(annots, Array):
+            continue
+        for annot in annots:
+            if is_signature_widget(annot):
+                parent = annot.get("/Parent")
+                name = annot.get("/T") or (parent.get("/T") if isinstance(parent, Dictionary) else "")
+                found.append((number, str(name or "")))
+    return found

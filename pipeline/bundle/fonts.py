@@ -1,0 +1,376 @@
+"""Embedded fonts for PDF/A: the stamp's page numbers, and the standard fonts sources leave out.
+
+PDF/A wants every font program embedded. Two places lacked one:
+
+- the stamp's "Page n of N", drawn per page in Helvetica: :func:`number_font` gives a small
+  embedded TrueType (DejaVu Sans, WinAnsi encoding) with its widths, used instead;
+- evidence PDFs naming Helvetica, Times, Courier or Arial without embedding them (common: every
+  core-font PDF does): :func:`embed_standard_fonts` embeds the metric-compatible Liberation
+  font (same advance widths, so no text moves) and records which font was substituted.
+  Symbol, Dingbats and non-embedded CID fonts have no such substitute: they are reported.
+
+Font programs are cut to the WinAnsi repertoire once per process, so every source that uses
+Helvetica shares one byte-identical program (:func:`share_font_files` folds identical fonts).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pikepdf
+from pikepdf import Array, Dictionary, Name
+
+from .pages import DEJAVU
+
+LIBERATION_DIRS = (Path("/usr/share/fonts/truetype/liberation2"),
+                   Path("/usr/share/fonts/truetype/liberation"))
+WINANSI = "cp1252"
+# base-14 / core names → Liberation file stem
+SUBSTITUTES = {
+    "helvetica": "LiberationSans-Regular", "helvetica-bold": "LiberationSans-Bold",
+    "helvetica-oblique": "LiberationSans-Italic", "helvetica-boldoblique": "LiberationSans-BoldItalic",
+    "arial": "LiberationSans-Regular", "arial-bold": "LiberationSans-Bold",
+    "arial-italic": "LiberationSans-Italic", "arial-bolditalic": "LiberationSans-BoldItalic",
+    "times-roman": "LiberationSerif-Regular", "times-bold": "LiberationSerif-Bold",
+    "times-italic": "LiberationSerif-Italic", "times-bolditalic": "LiberationSerif-BoldItalic",
+    "timesnewroman": "LiberationSerif-Regular", "timesnewroman-bold": "LiberationSerif-Bold",
+    "timesnewroman-italic": "LiberationSerif-Italic",
+    "timesnewroman-bolditalic": "LiberationSerif-BoldItalic",
+    "courier": "LiberationMono-Regular", "courier-bold": "LiberationMono-Bold",
+    "courier-oblique": "LiberationMono-Italic", "courier-boldoblique": "LiberationMono-BoldItalic",
+    "couriernew": "LiberationMono-Regular", "couriernew-bold": "LiberationMono-Bold",
+    "couriernew-italic": "LiberationMono-Italic", "couriernew-bolditalic": "LiberationMono-BoldItalic",
+}
+
+
+@dataclass(frozen=True)
+class Program:
+    """A TrueType program cut to WinAnsi, scaled to 1000 units per em."""
+
+    name: str
+    data: bytes
+    widths: dict[str, int]  # glyph name → advance (1/1000 em)
+    cmap: dict[int, str]    # unicode → glyph name
+    bbox: tuple[int, int, int, int]
+    ascent: int
+    descent: int
+    cap_height: int
+    italic: float
+    fixed: bool
+
+
+def _tag(data: bytes) -> str:
+    digest = hashlib.sha256(data).digest()
+    return "".join(chr(65 + b % 26) for b in digest[:6])
+
+
+@cache
+def program(path: Path) -> Program:
+    from fontTools import subset  # type: ignore[import-untyped]
+    from fontTools.ttLib import TTFont  # type: ignore[import-untyped]
+    from fontTools.ttLib.scaleUpem import scale_upem  # type: ignore[import-untyped]
+
+    font = TTFont(str(path), recalcTimestamp=False, lazy=True)
+    for tag in ("FFTM", "GSUB", "GPOS", "GDEF", "kern", "morx", "feat"):  # unread, never decoded
+        if tag in font:
+            del font[tag]
+    options = subset.Options()
+    options.drop_tables += ["FFTM", "GSUB", "GPOS", "GDEF", "kern"]
+    options.layout_features = []
+    options.notdef_outline = True
+    options.hinting = False
+    options.name_IDs = ["*"]
+    subsetter = subset.Subsetter(options)
+    subsetter.populate(text=bytes(range(32, 256)).decode(WINANSI, errors="ignore"))
+    subsetter.subset(font)
+    if font["head"].unitsPerEm != 1000:
+        scale_upem(font, 1000)
+    buffer = io.BytesIO()
+    try:
+        font.save(buffer)
+        head, hhea, post = font["head"], font["hhea"], font["post"]
+        os2 = font.get("OS/2", None)
+        data = buffer.getvalue()
+        base = re.sub(r"[^A-Za-z0-9-]", "", font["name"].getDebugName(6) or path.stem)
+        return Program(f"{_tag(data)}+{base}", data,
+                       {name: int(adv) for name, (adv, _) in font["hmtx"].metrics.items()},
+                       dict(font.getBestCmap()), (head.xMin, head.yMin, head.xMax, head.yMax),
+                       hhea.ascent, hhea.descent, int(getattr(os2, "sCapHeight", 0) or hhea.ascent),
+                       float(post.italicAngle), bool(post.isFixedPitch))
+    finally:
+        font.close()  # a lazily read font keeps its file open until closed
+
+
+def _descriptor(pdf: pikepdf.Pdf, prog: Program, cache_: dict[str, Any]) -> Any:
+    found = cache_.get(prog.name)
+    if found is not None:
+        return found
+    stream = pdf.make_stream(prog.data)
+    stream.Length1 = len(prog.data)
+    flags = 32 | (1 if prog.fixed else 0) | (64 if prog.italic else 0)
+    descriptor = pdf.make_indirect(Dictionary(
+        Type=Name.FontDescriptor, FontName=Name("/" + prog.name), Flags=flags,
+        FontBBox=Array(list(prog.bbox)), ItalicAngle=prog.italic, Ascent=prog.ascent,
+        Descent=prog.descent, CapHeight=prog.cap_height, StemV=80, FontFile2=stream))
+    cache_[prog.name] = descriptor
+    return descriptor
+
+
+def _winansi_glyphs(prog: Program) -> dict[int, str]:
+    """code → glyph name under WinAnsiEncoding, for the codes this program can show."""
+    out = {}
+    for code in range(32, 256):
+        try:
+            char = bytes([code]).decode(WINANSI)
+        except UnicodeDecodeError:
+            continue
+        name = prog.cmap.get(ord(char))
+        if name is not None:
+            out[code] = name
+    return out
+
+
+@dataclass
+class NumberFont:
+    """The stamp's page-number font: an embedded TrueType object and a width function."""
+
+    obj: Any
+    widths: dict[int, int]
+
+    def width(self, text: str, size: float) -> float:
+        return sum(self.widths.get(b, 0) for b in text.encode(WINANSI)) * size / 1000
+
+
+@cache
+def number_widths() -> dict[int, int]:
+    """WinAnsi code → advance width (1/1000 em) of the codes the number font can show."""
+    prog = program(DEJAVU / "DejaVuSans.ttf")
+    glyphs = _winansi_glyphs(prog)
+    return {code: prog.widths[glyphs[code]] for code in glyphs}
+
+
+def number_font(pdf: pikepdf.Pdf) -> NumberFont:
+    """DejaVu Sans as an embedded simple TrueType font with WinAnsiEncoding: the stamp's
+    "· Page n of N" text (cp1252 bytes) shows in it unchanged."""
+    prog = program(DEJAVU / "DejaVuSans.ttf")
+    widths = number_widths()
+    first, last = min(widths), max(widths)
+    font = pdf.make_indirect(Dictionary(
+        Type=Name.Font, Subtype=Name.TrueType, BaseFont=Name("/" + prog.name),
+        Encoding=Name.WinAnsiEncoding, FirstChar=first, LastChar=last,
+        Widths=Array([widths.get(code, 0) for code in range(first, last + 1)]),
+        FontDescriptor=_descriptor(pdf, prog, {})))
+    return NumberFont(font, widths)
+
+
+# ------------------------------------------------------------------ sources' missing fonts
+
+
+def liberation(stem: str) -> Path | None:
+    return next((d / f"{stem}.ttf" for d in LIBERATION_DIRS if (d / f"{stem}.ttf").is_file()), None)
+
+
+def _key(base: str) -> str:
+    name = base.lstrip("/").split("+", 1)[-1].lower().replace(",", "-").replace(" ", "")
+    name = name.replace("mt", "").replace("psmt", "").replace("ps-", "-")
+    return {"arialmt": "arial", "timesnewromanps": "timesnewroman"}.get(name, name)
+
+
+def _embedded(font: Any) -> bool:
+    descriptor = font.get("/FontDescriptor")
+    return isinstance(descriptor, Dictionary) and any(
+        k in descriptor for k in ("/FontFile", "/FontFile2", "/FontFile3"))
+
+
+def iter_fonts(pdf: pikepdf.Pdf) -> Iterator[Any]:
+    """Every font dictionary reachable from the pages: page resources, form XObjects,
+    annotation appearances, Type 3 glyph resources (each once)."""
+    seen: set[tuple[int, int]] = set()
+    stack: list[Any] = []
+    for page in pdf.pages:
+        stack.append(page.obj.get("/Resources"))
+        for annot in page.obj.get("/Annots", Array()) if isinstance(page.obj.get("/Annots"), Array) else []:
+            appearance = annot.get("/AP") if isinstance(annot, Dictionary) else None
+            if isinstance(appearance, Dictionary):
+                for state in appearance.values():
+                    stack.extend(state.values() if isinstance(state, Dictionary) and
+                                 not isinstance(state, pikepdf.Stream) else [state])
+    while stack:
+        node = stack.pop()
+        if isinstance(node, pikepdf.Stream):
+            if node.objgen in seen:
+                continue
+            seen.add(node.objgen)
+            stack.append(node.get("/Resources"))
+            continue
+        if not isinstance(node, Dictionary):
+            continue
+        if node.is_indirect:
+            if node.objgen in seen:
+                continue
+            seen.add(node.objgen)
+        fonts = node.get("/Font")
+        if isinstance(fonts, Dictionary):
+            for font in fonts.values():
+                if isinstance(font, Dictionary) and font.objgen not in seen:
+                    if font.is_indirect:
+                        seen.add(font.objgen)
+                    yield font
+                    if font.get("/Subtype") == Name.Type3:
+                        stack.append(font.get("/Resources"))
+        xobjects = node.get("/XObject")
+        if isinstance(xobjects, Dictionary):
+            stack.extend(x for x in xobjects.values() if isinstance(x, pikepdf.Stream)
+                         and x.get("/Subtype") == Name.Form)
+        patterns = node.get("/Pattern")
+        if isinstance(patterns, Dictionary):
+            stack.extend(p for p in patterns.values() if isinstance(p, pikepdf.Stream))
+
+
+def _encoding(font: Any, prog: Program) -> tuple[Any, dict[int, str]]:
+    """The TrueType encoding entry (WinAnsi base, with /Differences where the font's own
+    encoding differs) and code → glyph name as the substitute will show it."""
+    from fontTools import agl
+    from fontTools.encodings.StandardEncoding import StandardEncoding  # type: ignore[import-untyped]
+
+    winansi = _winansi_glyphs(prog)
+    entry = font.get("/Encoding")
+    base, differences = entry, {}
+    if isinstance(entry, Dictionary):
+        base = entry.get("/BaseEncoding")
+        code = 0
+        for item in entry.get("/Differences", Array()):
+            if isinstance(item, int):
+                code = int(item)
+            else:
+                differences[code] = str(item).lstrip("/")
+                code += 1
+    if base in (Name.WinAnsiEncoding, Name.MacRomanEncoding):
+        table = dict(winansi) if base == Name.WinAnsiEncoding else _macroman(prog)
+    else:  # StandardEncoding, the built-in encoding of the Latin core fonts
+        table = {c: n for c, n in enumerate(StandardEncoding) if n != ".notdef" and c >= 32}
+    table.update(differences)
+    names = {u: n for u, n in prog.cmap.items()}
+    shown: dict[int, str] = {}
+    for code, glyph in table.items():
+        uni = agl.toUnicode(glyph)
+        if len(uni) == 1 and ord(uni) in names:
+            shown[code] = names[ord(uni)]
+    diffs = sorted(code for code, glyph in shown.items() if winansi.get(code) != glyph)
+    if base == Name.MacRomanEncoding and not differences:
+        return Name.MacRomanEncoding, shown
+    if not diffs:
+        return Name.WinAnsiEncoding, shown
+    array: list[Any] = []
+    previous = -2
+    for code in diffs:
+        if code != previous + 1:
+            array.append(code)
+        array.append(Name("/" + _agl_name(shown[code], prog)))
+        previous = code
+    return Dictionary(Type=Name.Encoding, BaseEncoding=Name.WinAnsiEncoding,
+                      Differences=Array(array)), shown
+
+
+def _agl_name(glyph: str, prog: Program) -> str:
+    from fontTools import agl
+
+    uni = next((u for u, n in prog.cmap.items() if n == glyph), None)
+    return agl.UV2AGL.get(uni, glyph) if uni is not None else glyph
+
+
+def _macroman(prog: Program) -> dict[int, str]:
+    out = {}
+    for code in range(32, 256):
+        name = prog.cmap.get(ord(bytes([code]).decode("mac_roman")))
+        if name is not None:
+            out[code] = name
+    return out
+
+
+def embed_standard_fonts(pdf: pikepdf.Pdf) -> tuple[list[str], list[str]]:
+    """Embed a metric-compatible substitute for each non-embedded Latin core font.
+    Returns (substitutions made, fonts that could not be embedded), as words for notes."""
+    made: dict[str, str] = {}
+    impossible: set[str] = set()
+    descriptors: dict[str, Any] = {}
+    for font in iter_fonts(pdf):
+        subtype = font.get("/Subtype")
+        if subtype == Name.Type3 or _embedded(font):
+            continue
+        base = str(font.get("/BaseFont", "/unnamed")).lstrip("/")
+        if subtype not in (Name.Type1, Name.TrueType, Name.MMType1):
+            impossible.add(f"{base} ({str(subtype).lstrip('/')}, not embedded)")
+            continue
+        stem = SUBSTITUTES.get(_key(base))
+        path = liberation(stem) if stem else None
+        if path is None:
+            impossible.add(f"{base} (not embedded; no metric-compatible font to embed)")
+            continue
+        prog = program(path)
+        encoding, shown = _encoding(font, prog)
+        first, last = 32, 255
+        for key in ("/FontDescriptor", "/Widths", "/FirstChar", "/LastChar", "/Encoding", "/ToUnicode"):
+            if key in font and key != "/ToUnicode":
+                del font[key]
+        font.Subtype = Name.TrueType
+        font.BaseFont = Name("/" + prog.name)
+        font.Encoding = encoding
+        font.FirstChar, font.LastChar = first, last
+        font.Widths = Array([prog.widths.get(shown.get(code, ""), 0) for code in range(first, last + 1)])
+        font.FontDescriptor = _descriptor(pdf, prog, descriptors)
+        made[base] = prog.name.split("+", 1)[1]
+    return [f"{a} → {b}" for a, b in sorted(made.items())], sorted(impossible)
+
+
+def share_font_files(pdf: pikepdf.Pdf) -> int:
+    """Point every resource dictionary at one copy of each distinct font: each source brings
+    its own copy of the same substitute, and each part cut from the bundle's canvas its own
+    copy of the same DejaVu subset (16 copies of one program in the example). Fonts are
+    compared by a canonical digest of everything they hold. Returns how many were folded."""
+    from .digests import canonical_hasher
+
+    digest = canonical_hasher()
+    first: dict[bytes, Any] = {}
+    keys: dict[tuple[int, int], bytes] = {}
+    folded = 0
+    for resources in _resource_dicts(pdf):
+        fonts = resources.get("/Font")
+        if not isinstance(fonts, Dictionary):
+            continue
+        for name, font in list(fonts.items()):
+            if not isinstance(font, Dictionary) or not font.is_indirect:
+                continue
+            key = keys.get(font.objgen)
+            if key is None:
+                key = keys[font.objgen] = digest(font)
+            keep = first.setdefault(key, font)
+            if keep.objgen != font.objgen:
+                fonts[name] = keep
+                folded += 1
+    return folded
+
+
+def _resource_dicts(pdf: pikepdf.Pdf) -> Iterator[Any]:
+    seen: set[tuple[int, int]] = set()
+    stack = [page.obj.get("/Resources") for page in pdf.pages]
+    while stack:
+        node = stack.pop()
+        if not isinstance(node, Dictionary):
+            continue
+        if node.is_indirect:
+            if node.objgen in seen:
+                continue
+            seen.add(node.objgen)
+        yield node
+        xobjects = node.get("/XObject")
+        if isinstance(xobjects, Dictionary):
+            stack.extend(x.get("/Resources") for x in xobjects.values()
+                         if isinstance(x, pikepdf.Stream) and x.get("/Subtype") == Name.Form)

@@ -1,0 +1,131 @@
+"""Archival PDF/A, checked with pikepdf.pdfa (veraPDF's rules): the example's agenda, pre-read
+and minutes are PDF/A-2b, its bundles PDF/A-3b with the workbooks and manifest as associated
+files, every font embedded; a source that cannot conform is attached and named, and the rest
+still conforms."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import pikepdf
+import pytest
+from pikepdf import Dictionary, Name, pdfa
+
+from pipeline.bundle.fonts import iter_fonts, number_font
+
+from . import awkward_pdfs as make
+from .bundles import small_workbook
+from .conftest import run_cli
+from .example_pack import Pack, example_pack  # noqa: F401
+
+RID = "MR-2026-H2"
+
+
+def report(path: Path, flavour: str) -> Any:
+    return pdfa.validate_written(path, flavour)
+
+
+@pytest.mark.parametrize(("suffix", "flavour"), [
+    ("agenda.pdf", "2b"), ("pre-read.pdf", "2b"), ("minutes-form.pdf", "2b"), ("minutes.pdf", "2b"),
+    ("pre-read-bundle.pdf", "3b"), ("bundle.pdf", "3b")])
+def test_example_documents_and_bundles_conform(example_pack: Pack, suffix: str, flavour: str) -> None:
+    result = report(example_pack.file(suffix), flavour)
+    assert result.verdict == "pass", result.summary()
+
+
+def test_bundle_names_the_level_it_reached(example_pack: Pack) -> None:
+    sidecar = json.loads(example_pack.file("bundle-manifest.json").read_text("utf-8"))
+    assert sidecar["bundle"]["pdfa"] == "PDF/A-3b" and sidecar["bundle"]["pdfa_findings"] == []
+    assert sidecar["archival"].startswith("PDF/A-3b")
+    with pikepdf.open(example_pack.file("bundle.pdf")) as pdf:
+        meta = pdf.open_metadata()
+        assert (meta["pdfaid:part"], meta["pdfaid:conformance"]) == ("3", "B")
+        assert "/OutputIntents" in pdf.Root
+        relationships = {str(spec.get("/UF") or spec.get("/F")): str(spec.get("/AFRelationship"))
+                         for spec in pdf.Root.AF}
+    assert relationships["manifest.json"] == "/Data"
+    assert relationships["review-final.xlsx"] == "/Source"
+    assert relationships["pre-read-workbook-review.xlsx"] == "/Source"
+
+
+@pytest.mark.parametrize("suffix", ["agenda.pdf", "minutes.pdf", "bundle.pdf"])
+def test_every_font_is_embedded(example_pack: Pack, suffix: str) -> None:
+    with pikepdf.open(example_pack.file(suffix)) as pdf:
+        fonts = list(iter_fonts(pdf))
+        assert fonts
+        for font in fonts:
+            if font.get("/Subtype") == Name.Type3:
+                continue
+            target = font.DescendantFonts[0] if font.get("/Subtype") == Name.Type0 else font
+            descriptor = target.get("/FontDescriptor")
+            assert isinstance(descriptor, Dictionary), font.get("/BaseFont")
+            assert any(k in descriptor for k in ("/FontFile", "/FontFile2", "/FontFile3")), \
+                font.get("/BaseFont")
+            assert font.get("/BaseFont") not in (Name.Helvetica, Name("/Helvetica-Bold"))
+
+
+def test_page_numbers_use_an_embedded_font_with_true_widths() -> None:
+    pdf = pikepdf.new()
+    font = number_font(pdf)
+    from fontTools.ttLib import TTFont
+
+    program = TTFont(io.BytesIO(font.obj.FontDescriptor.FontFile2.read_bytes()))
+    cmap, advances = program.getBestCmap(), program["hmtx"].metrics
+    scale = 1000 / program["head"].unitsPerEm
+    for char in " ·Page0123456789of":
+        code = char.encode("cp1252")[0]
+        assert font.widths[code] == round(advances[cmap[ord(char)]][0] * scale), char
+    assert font.width(" · Page 12 of 40", 10) > 0
+
+
+def test_a_source_that_cannot_conform_is_attached_and_the_rest_conforms(tmp_path: Path) -> None:
+    workbook, evidence = small_workbook(tmp_path)
+    (evidence / "b.pdf").write_bytes(_cmyk_and_symbol())  # EV-B: device CMYK and a Symbol font
+    out = tmp_path / "out"
+    code, _, err = run_cli("bundle", str(workbook), "--evidence", str(evidence), "--out", str(out))
+    assert code == 0, err
+    path = out / RID / f"{RID}-bundle.pdf"
+    assert report(path, "3b").verdict == "pass", report(path, "3b").summary()
+    manifest = json.loads((out / RID / f"{RID}-bundle-manifest.json").read_text("utf-8"))
+    entry = next(f for f in manifest["files"] if f["evidence_ids"] == ["EV-B"])
+    why = " ".join(entry["notes"])
+    assert entry["kind"] == "attachment" and "cannot be part of a PDF/A file" in why
+    assert "Symbol" in why
+    others = [f for f in manifest["files"] if f["evidence_ids"] != ["EV-B"]]
+    assert all(f["kind"] == "pdf" and f["pages"] > 0 for f in others)
+    with pikepdf.open(path) as pdf:
+        assert "EV-B-b.pdf" in pdf.attachments
+        import pdfplumber
+
+    with pdfplumber.open(path) as plumber:
+        page = plumber.pages[entry["first_page"] - 1].extract_text() or ""
+    assert "cannot be part of a PDF/A file" in page.replace("\n", " ")
+
+
+def test_device_cmyk_alone_is_traced_to_its_source(tmp_path: Path) -> None:
+    workbook, evidence = small_workbook(tmp_path)
+    (evidence / "c.pdf").write_bytes(_cmyk_and_symbol(symbol=False))
+    out = tmp_path / "out"
+    code, _, err = run_cli("bundle", str(workbook), "--evidence", str(evidence), "--out", str(out))
+    assert code == 0, err
+    path = out / RID / f"{RID}-bundle.pdf"
+    assert report(path, "3b").verdict == "pass"
+    manifest = json.loads((out / RID / f"{RID}-bundle-manifest.json").read_text("utf-8"))
+    entry = next(f for f in manifest["files"] if f["evidence_ids"] == ["EV-C"])
+    assert entry["kind"] == "attachment" and "CMYK" in " ".join(entry["notes"])
+
+
+def _cmyk_and_symbol(symbol: bool = True) -> bytes:
+    pdf = pikepdf.open(io.BytesIO(make.text_pdf(2, "colour")))
+    page = pdf.pages[1]
+    page.contents_add(pdf.make_stream(b"0.1 0.2 0.3 0.4 k 10 10 100 100 re f"
+                                      + (b" BT /Sym 12 Tf 50 700 Td (abc) Tj ET" if symbol else b"")))
+    if symbol:
+        page.obj.Resources.Font.Sym = pdf.make_indirect(Dictionary(
+            Type=Name.Font, Subtype=Name.Type1, BaseFont=Name.Symbol))
+    buffer = io.BytesIO()
+    pdf.save(buffer)
+    return buffer.getvalue()
