@@ -189,7 +189,8 @@ def test_signed_source_is_attached_and_its_field_removed(good: dict[str, Any]) -
 
 
 # a bundle made outside a build, from the approved workbook: the record, with its approval date
-STAMP = re.compile(r"MR-2026-H2 · Internal · RECORD v1\.0 — approved \d{1,2} \w{3} \d{4} · Page (\d+) of (\d+)")
+STAMP = re.compile(r"MR-2026-H2 · Internal · RECORD v1\.0 — approved \d{1,2} \w{3} \d{4} · "
+                   r"Page (\d+) of (\d+)")
 
 
 def displayed_frame(pdf_path: Path, index: int, page: Any) -> tuple[float, float, float, float]:

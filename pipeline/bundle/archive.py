@@ -32,12 +32,12 @@ def number_font(pdf: pikepdf.Pdf) -> NumberFont:
     return _number_font(pdf)
 
 
-def conform_source(source: Source, blocked: list[str] | None = None) -> None:
+def conform_source(source: Source, blocked: list[str] | None = None) -> bool:
     """Fit a source PDF for a PDF/A bundle (embed its core fonts), or — when it cannot be
     (``blocked`` holds the reasons a first validation found) — make it an attachment that
-    says why."""
+    says why. True when its pages changed in memory (they must be saved for the merge)."""
     if source.pdf is None:
-        return
+        return False
     notes, obstacles = pdfa.source_fonts(source.pdf)
     source.notes.extend(n for n in notes if n not in source.notes)
     obstacles += blocked or []
@@ -47,6 +47,8 @@ def conform_source(source: Source, blocked: list[str] | None = None) -> None:
         source.kind = "attachment"
         source.attach_original = True
         source.notes.append(attached_reason(obstacles))
+        return False
+    return bool(notes)
 
 
 def document_obstacle(pdf: pikepdf.Pdf, blocked: list[str] | None = None) -> str:

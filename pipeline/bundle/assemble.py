@@ -1,11 +1,14 @@
 """Assemble the evidence bundle: cover, index, coverage matrix, documents, evidence by input,
 manifest — one PDF with nested bookmarks, index links, page labels and a stamp on every page.
 
-Merging uses pikepdf (qpdf): pages are copied without re-encoding. Each page gets one extra
-content stream (the page's own content is wrapped in q … Q by one shared stream first, so its
-graphics state cannot move the stamp) drawing a form XObject made once per bundle (the static
-text, in an embedded Unicode font) and "Page n of N" in an embedded font (see
-:func:`.fonts.number_font`). The stamp is placed on the
+Merging is one pass of qpdf's own job (:mod:`merge`): pages and attached files are copied
+from disk without re-encoding and without holding their data in memory. The merged file is then
+opened and edited in place (links, bookmarks, form names, page labels, stamps, PDF/A-3b
+preparation, per-page digests, the manifest) and saved straight to the output. Each page gets
+one extra content stream (the page's own content is wrapped in q … Q by one shared stream first,
+so its graphics state cannot move the stamp) drawing a form XObject made once per bundle (the
+static text, in an embedded Unicode font) and the evidence ID and "Page n of N" in an embedded
+font (see :func:`.fonts.number_font`). The stamp is placed on the
 page *as displayed*: the visible box (CropBox within MediaBox, any origin) and /Rotate are
 taken into account.
 """
@@ -18,7 +21,7 @@ import json
 import os
 import tempfile
 import warnings
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,14 +34,15 @@ from ..errors import UserError
 from ..files import atomic_write_bytes
 from ..workbook.inputs import RESULTS_CLAUSE, RESULTS_REF, RESULTS_TITLE, input_specs
 from ..workbook.model import WorkbookData
-from . import archive, margins, pages, pdfa
-from .attach import Attacher, Attachment, sha256_file
+from . import archive, fonts, margins, pages, pdfa, update
+from .attach import Attachment, attach_data, from_disk, sha256_file
 from .control import Control, default_control, signature_page
 from .control import cover_rows as control_rows
 from .isolation import PartFailed, blame
+from .merge import MergeFailed, Piece, check_alone, merge
 from .names import safe_name, unique
 from .options import BundleOptions, human
-from .sources import Source, collect, describe_error
+from .sources import Source, collect, describe_error, save_prepared
 from .textlayer import ranges
 
 Groups = dict[str, tuple[str, str]]  # input ref → (clause, title), in contract order
@@ -78,11 +82,11 @@ class Part:
     link_views: dict[tuple[int, int], Any] = field(default_factory=dict)  # (page, annot) → view
     label: str = ""  # the stamp's text before "· Page n of N" (evidence parts carry their ID)
     banded: bool = False  # a margin band is added for the stamp (pages not drawn by us)
+    file: Path | None = None  # where the merge copies the pages from (drawn parts: the canvas)
 
     @property
     def pages(self) -> int:
-        """Page count, known before drawn parts are cut from their canvas."""
-        return self.drawn.pages if self.drawn is not None and self.pdf is _EMPTY else len(self.pdf.pages)
+        return self.drawn.pages if self.drawn is not None else len(self.pdf.pages)
 
 
 @dataclass
@@ -212,7 +216,7 @@ def _link_targets(pdf: pikepdf.Pdf, views: dict[tuple[int, int], Any] | None = N
 
 
 def _body(documents: dict[str, Path], sources: list[Source], canvas: pages.Canvas,
-          groups: Groups, blocked: dict[str, list[str]] | None = None) -> list[Part]:
+          groups: Groups, blocked: dict[str, list[str]], work: Path) -> list[Part]:
     """Meeting documents, then evidence by input in clause order (separator pages, placeholders
     and image pages drawn on ``canvas``; their PDFs filled in by :func:`_cut`)."""
     parts: list[Part] = []
@@ -220,12 +224,12 @@ def _body(documents: dict[str, Path], sources: list[Source], canvas: pages.Canva
         path = documents.get(name)
         if path is not None and path.is_file():
             pdf = pikepdf.open(path, access_mode=pikepdf.AccessMode.stream)
-            reason = archive.document_obstacle(pdf, (blocked or {}).get(f"doc:{name}"))
+            reason = archive.document_obstacle(pdf, blocked.get(f"doc:{name}"))
             if reason:  # its pages would break PDF/A: attached (as every document is) instead
                 parts.append(Part(f"doc:{name}", title, _EMPTY, "documents", drawn=canvas.separator(
                     f"{title}: {path.name}", f"The {title.lower()} is {reason}.", [])))
                 continue
-            part = Part(f"doc:{name}", title, pdf, "documents", banded=True)
+            part = Part(f"doc:{name}", title, pdf, "documents", banded=True, file=path)
             part.outline = _read_outline(pdf, part.views)
             parts.append(part)
     for ref, (clause, title) in groups.items():
@@ -241,7 +245,9 @@ def _body(documents: dict[str, Path], sources: list[Source], canvas: pages.Canva
                           drawn=sep))
         for source in own:
             # PDF/A: embed core fonts, or attach the file instead when it cannot conform
-            archive.conform_source(source, (blocked or {}).get(f"ev:{source.id}"))
+            if archive.conform_source(source, blocked.get(f"ev:{source.id}")):
+                # the merge copies pages from disk: save the fonts embedded in memory
+                save_prepared(source, work / f"source-{sources.index(source):04d}-pdfa.pdf")
             part = Part(f"ev:{source.id}", f"{source.id} {source.title}", _EMPTY, f"sep:{ref}", source)
             if source.problem:
                 part.drawn = canvas.placeholder(f"{', '.join(source.ids)} {source.title}", source.problem)
@@ -253,17 +259,11 @@ def _body(documents: dict[str, Path], sources: list[Source], canvas: pages.Canva
                     + "".join(f" It is {n}." for n in source.notes if n.startswith("attached")),
                     [f"SHA-256 {source.sha256}"])
             else:
-                part.pdf, part.banded = source.pdf, True
+                part.pdf, part.banded, part.file = source.pdf, True, source.pdf_path
                 part.outline = _read_outline(source.pdf, part.views)
             part.label = source.id
             parts.append(part)
     return parts
-
-
-def _cut(parts: list[Part], canvas: pages.Canvas) -> None:
-    for part in parts:
-        if part.drawn is not None:
-            part.pdf = canvas.part(part.drawn)
 
 
 def _index_rows(front: dict[str, int], parts: list[Part], sources: list[Source], groups: Groups,
@@ -275,7 +275,7 @@ def _index_rows(front: dict[str, int], parts: list[Part], sources: list[Source],
     docs = [p for p in parts if p.key.startswith("doc:")]
     if docs:
         rows.append(row(("Meeting documents", str(docs[0].start + 1)), (docs[0].key,) * 2, True))
-        rows += [row((f"    {p.title}", span(p.start, len(p.pdf.pages))), (p.key,) * 2) for p in docs]
+        rows += [row((f"    {p.title}", span(p.start, p.pages)), (p.key,) * 2) for p in docs]
     starts = {p.key: p for p in parts}
     for ref in groups:
         sep = starts.get(f"sep:{ref}")
@@ -389,16 +389,6 @@ def _sequence(cover: pages.Drawn, index: pages.Drawn, matrix: pages.Drawn, body:
     return parts
 
 
-def _inherited(page: pikepdf.Page, key: str) -> Any:
-    """A page attribute, from the page or the nearest /Pages node above it."""
-    node: Any = page.obj
-    while node is not None:
-        if key in node:
-            return node[key]
-        node = node.get("/Parent")
-    return None
-
-
 def _visible_box(node: Any) -> tuple[float, float, float, float]:
     media = [float(v) for v in (node.get("/MediaBox") or [0, 0, 612, 792])]
     crop = node.get("/CropBox")
@@ -429,40 +419,62 @@ def stamp_matrix(box: tuple[float, float, float, float], rotate: int, width: flo
     return (1, 0, 0, 1, x0 + u0, y0 + v0)
 
 
-Label = tuple[pikepdf.Page, float, float]  # the label drawn alone on a page, its width and height
+def _in_numbers(text: str) -> bool:
+    """Whether ``text`` can be set in the stamp's embedded number font (WinAnsi, glyph known)."""
+    try:
+        codes = text.encode(fonts.WINANSI)
+    except UnicodeEncodeError:
+        return False
+    widths = fonts.number_widths()
+    return all(code in widths for code in codes)
 
 
-def _stamp_pages(pdf: pikepdf.Pdf, labels: list[Label], plan: list[tuple[int, bool]]) -> None:
-    """Stamp every page: ``plan[i]`` = (which label, whether to add a margin band first). Pages
-    carry their own boxes, /Rotate and /Resources after _merge, so this touches each page
-    dictionary directly (pikepdf's helpers cost ~4x more per page)."""
-    xobjects = [pdf.copy_foreign(label.as_form_xobject()) for label, _, _ in labels]  # one font copy
+def _literal(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
+
+
+Label = tuple[Any, float, float]  # the label's form XObject, its width and height
+
+
+def _stamp_pages(pdf: pikepdf.Pdf, objects: list[Any], labels: list[Label],
+                 plan: list[tuple[int, bool, str]]) -> None:
+    """Stamp every page: ``plan[i]`` = (which label, whether to add a margin band first, text
+    set in the number font before the label: the evidence ID, when that font can show it). Pages
+    carry their own boxes, /Rotate and /Resources after the merge (qpdf pushes inherited ones
+    down), so this touches each page dictionary directly (pikepdf's helpers cost ~4x more)."""
+    xobjects = [xobject for xobject, _, _ in labels]
     numbers = archive.number_font(pdf)  # embedded, so the bundle can be PDF/A
     font = numbers.obj
     opener = pdf.make_stream(b"q\n")
-    total = len(pdf.pages)
+    total = len(objects)
     stamped: set[tuple[int, int, int]] = set()
     prefixes: dict[tuple[Any, ...], bytes] = {}  # most pages share a geometry: format it once
-    for number, page in enumerate(pdf.pages, start=1):
-        node = page.obj
-        which, banded = plan[number - 1]
+    shapes: dict[tuple[bytes, bytes, int, bool], Shape] = {}
+    for number, node in enumerate(objects, start=1):
+        which, banded, lead = plan[number - 1]
         _, label_w, label_h = labels[which]
-        before = _visible_box(node) if banded else None
-        if banded:
-            margins.add_band(node)
-        box, rotate, digits = _visible_box(node), int(node.get("/Rotate", 0)), len(str(number))
-        key = (box, rotate, digits, which, before)
+        before, box, rotate, grown = _shape(node, banded, shapes)
+        if grown is not None:
+            for name, value in zip(("/MediaBox", "/CropBox"), grown, strict=True):
+                if value is not None:
+                    node[name] = value
+        digits = len(str(number))
+        key = (box, rotate, digits, which, before, lead)
         prefix = prefixes.get(key)
         if prefix is None:
-            width = label_w + numbers.width(f" \xb7 Page {'0' * digits} of {total}", STAMP_SIZE)
+            lead_w = numbers.width(lead, STAMP_SIZE)
+            width = lead_w + label_w + numbers.width(f" \xb7 Page {'0' * digits} of {total}",
+                                                     STAMP_SIZE)
             margin = (margins.BAND - label_h) / 2 + 1 if banded else STAMP_MARGIN
             a, b, c, d, e, f = stamp_matrix(box, rotate, width, margin)
             band = _band_fill(before, box) if before is not None else ""
             baseline = label_h / 2 - STAMP_SIZE * 0.3
+            text = f"BT /IsrStampF {STAMP_SIZE:g} Tf 0 g"
+            first = f"{text} 0 {baseline:.2f} Td ({_literal(lead)}) Tj ET " if lead else ""
             prefix = prefixes[key] = (
                 f"Q {band}q {a:g} {b:g} {c:g} {d:g} {e:.2f} {f:.2f} cm 1 g -2 -1.5 {width + 4:.2f} "
-                f"{label_h + 2:.2f} re f 0 g 0 G /IsrStamp{which} Do BT /IsrStampF {STAMP_SIZE:g} Tf 0 g "
-                f"{label_w:.2f} {baseline:.2f} Td ( \xb7 Page ").encode("cp1252")
+                f"{label_h + 2:.2f} re f 0 g 0 G {first}q 1 0 0 1 {lead_w:.2f} 0 cm /IsrStamp{which} Do Q "
+                f"{text} {lead_w + label_w:.2f} {baseline:.2f} Td ( \xb7 Page ").encode("cp1252")
         resources = node.get("/Resources")
         if resources is None:
             node.Resources = resources = Dictionary()
@@ -483,6 +495,33 @@ def _stamp_pages(pdf: pikepdf.Pdf, labels: list[Label], plan: list[tuple[int, bo
         node.Contents = Array([opener, *original, pdf.make_stream(content)])
 
 
+Box = tuple[float, float, float, float]
+# visible box before the band (None: no band), after it, /Rotate, grown (MediaBox, CropBox)
+Shape = tuple[Box | None, Box, int, tuple[Any, Any] | None]
+
+
+def _shape(node: Any, banded: bool, shapes: dict[tuple[bytes, bytes, int, bool], Shape]) -> Shape:
+    """A page's geometry for its stamp, worked out once per distinct set of boxes (reading and
+    writing a page's boxes through pikepdf costs more than the rest of the stamp)."""
+    media, crop, rotate = node.get("/MediaBox"), node.get("/CropBox"), node.get("/Rotate")
+    key = (media.unparse() if media is not None else b"", crop.unparse() if crop is not None else b"",
+           int(rotate) if rotate is not None else 0, banded)
+    shape = shapes.get(key)
+    if shape is None:
+        probe = Dictionary(Rotate=key[2])
+        if media is not None:
+            probe.MediaBox = media
+        if crop is not None:
+            probe.CropBox = crop
+        before = _visible_box(probe) if banded else None
+        grown = None
+        if banded:
+            margins.add_band(probe)
+            grown = (probe.get("/MediaBox"), probe.get("/CropBox"))
+        shape = shapes[key] = (before, _visible_box(probe), key[2], grown)
+    return shape
+
+
 def _band_fill(before: tuple[float, float, float, float], after: tuple[float, float, float, float]) -> str:
     """Paint the added band white (it may show media-box content the crop box hid)."""
     x0, y0, x1, y1 = after
@@ -499,43 +538,10 @@ def _band_fill(before: tuple[float, float, float, float], after: tuple[float, fl
     return "".join(f"q 1 g {x:.2f} {y:.2f} {w:.2f} {h:.2f} re f Q " for x, y, w, h in rects)
 
 
-INHERITABLE = ("/Resources", "/MediaBox", "/CropBox", "/Rotate")
-
-
-def _merge(parts: list[Part]) -> pikepdf.Pdf:
-    """Copy every part's pages into one new PDF, building the page tree directly: pikepdf's
-    pages.extend() re-reads the whole page list on each insert (quadratic: 1.4 s for 5,000
-    pages against 0.05 s for the copies themselves)."""
-    out = pikepdf.new()
-    kids = []
-    for part in parts:
-        with blame(part.source):
-            for page in part.pdf.pages:
-                node = page.obj
-                for key in INHERITABLE:  # what a page inherits must travel with it
-                    if key not in node:
-                        value = _inherited(page, key)
-                        if value is not None:
-                            node[key] = value
-                kids.append(out.copy_foreign(node))
-    tree = out.Root.Pages
-    for kid in kids:
-        kid.Parent = tree
-    tree.Kids = Array(kids)
-    tree.Count = len(kids)
-    return out
-
-
-def _fix_links(pdf: pikepdf.Pdf, part: Part, targets: dict[int, list[int | None]]) -> None:
-    with blame(part.source):
-        _fix_part_links(pdf, part, targets)
-
-
-def _fix_part_links(pdf: pikepdf.Pdf, part: Part, targets: dict[int, list[int | None]]) -> None:
+def _fix_links(objects: list[Any], part: Part, targets: dict[int, list[int | None]]) -> None:
     """Point the part's internal links at its pages in the bundle (names would collide)."""
     for offset, row in targets.items():
-        page = pdf.pages[part.start + offset]
-        annots = page.obj.get("/Annots")
+        annots = objects[part.start + offset].get("/Annots")
         if annots is None:
             continue
         for n, (annot, target) in enumerate(zip(annots, row, strict=False)):
@@ -543,56 +549,59 @@ def _fix_part_links(pdf: pikepdf.Pdf, part: Part, targets: dict[int, list[int | 
                 continue
             if "/A" in annot:
                 del annot["/A"]
-            annot.Dest = margins.view(pdf.pages[part.start + target].obj, part.link_views.get((offset, n)))
+            annot.Dest = margins.view(objects[part.start + target], part.link_views.get((offset, n)))
 
 
-def _prefix_fields(pdf: pikepdf.Pdf, part: Part, source_form: Any) -> None:
-    """Give this part's form fields a parent named after it, so names never collide."""
-    tops: list[Any] = []
-    seen: set[tuple[int, int]] = set()
-    for offset in range(part.pages):
-        for annot in pdf.pages[part.start + offset].obj.get("/Annots", Array()):
-            if annot.get("/Subtype") != Name.Widget:
-                continue
-            node = annot
-            while node.get("/Parent") is not None:
-                node = node.Parent
-            if node.objgen not in seen and "/T" in node:
-                seen.add(node.objgen)
-                tops.append(node)
-    if not tops:
+def _prefix_fields(pdf: pikepdf.Pdf, objects: list[Any], parts: list[Part]) -> None:
+    """Give each part's form fields (the merge keeps those of the meeting documents; evidence
+    forms are flattened) a parent named after the part, so names never collide."""
+    form = pdf.Root.get("/AcroForm")
+    if not isinstance(form, Dictionary):
         return
-    parent = pdf.make_indirect(Dictionary(T=pikepdf.String(part.key.replace(":", "_")), Kids=Array(tops)))
-    for top in tops:
-        top.Parent = parent
-    if "/AcroForm" not in pdf.Root:
-        pdf.Root.AcroForm = pdf.make_indirect(Dictionary(Fields=Array()))
-    form = pdf.Root.AcroForm
-    form.Fields.append(parent)
-    for key in ("/DA", "/DR", "/NeedAppearances"):
-        if source_form is not None and key in source_form and key not in form:
-            form[key] = pdf.copy_foreign(source_form[key]) if isinstance(source_form[key], pikepdf.Object) \
-                and source_form[key].is_indirect else source_form[key]
+    moved: set[tuple[int, int]] = set()
+    parents = []
+    for part in parts:
+        tops: list[Any] = []
+        for node in objects[part.start:part.start + part.pages]:
+            for annot in node.get("/Annots", Array()):
+                if annot.get("/Subtype") != Name.Widget:
+                    continue
+                top = annot
+                for _ in range(64):
+                    if top.get("/Parent") is None:
+                        break
+                    top = top.Parent
+                if top.objgen not in moved and "/T" in top:
+                    moved.add(top.objgen)
+                    tops.append(top)
+        if tops:
+            parent = pdf.make_indirect(Dictionary(T=pikepdf.String(part.key.replace(":", "_")),
+                                                  Kids=Array(tops)))
+            for top in tops:
+                top.Parent = parent
+            parents.append(parent)
+    kept = [f for f in form.get("/Fields", Array()) if f.objgen not in moved]
+    form.Fields = Array([*kept, *parents])
 
 
 Entries = list[tuple[str, int, list[Any]]]
 
 
-def _outline_items(pdf: pikepdf.Pdf, part: Part, entries: Entries) -> Iterator[OutlineItem]:
+def _outline_items(objects: list[Any], part: Part, entries: Entries) -> Iterator[OutlineItem]:
     for title, page, children in entries:
         if page < part.pages:
-            item = OutlineItem(title, margins.view(pdf.pages[part.start + page].obj,
+            item = OutlineItem(title, margins.view(objects[part.start + page],
                                                    part.views.get((title, page))))
-            item.children.extend(_outline_items(pdf, part, children))
+            item.children.extend(_outline_items(objects, part, children))
             yield item
 
 
-def _write_outline(pdf: pikepdf.Pdf, parts: list[Part]) -> None:
+def _write_outline(pdf: pikepdf.Pdf, objects: list[Any], parts: list[Part]) -> None:
     with pdf.open_outline() as outline:
         groups: dict[str, OutlineItem] = {}
         for part in parts:
-            item = OutlineItem(part.title, margins.view(pdf.pages[part.start].obj))
-            item.children.extend(_outline_items(pdf, part, part.outline))
+            item = OutlineItem(part.title, margins.view(objects[part.start]))
+            item.children.extend(_outline_items(objects, part, part.outline))
             if part.parent == "documents":
                 if "documents" not in groups:
                     groups["documents"] = OutlineItem("Meeting documents", item.destination)
@@ -711,15 +720,26 @@ def _check_bundle_size(sources: list[Source], options: BundleOptions) -> None:
                         + ". Leave some out, or raise the limit.")
 
 
-def _labels(canvas: pages.Canvas, sources: list[Source],
-            base: str) -> tuple[list[pages.Drawn], list[tuple[float, float]], dict[str, int]]:
-    """The stamp labels: the bundle's own (index 0) and one per evidence file with pages."""
-    drawn: list[pages.Drawn] = []
-    sizes: list[tuple[float, float]] = []
-    index: dict[str, int] = {}
-    for key, text in [("", base), *((s.id, f"{s.id} \xb7 {base}") for s in sources if s.pdf is not None)]:
-        label, width, height = canvas.label(text, STAMP_SIZE)
-        index[key] = len(drawn)
+Labels = tuple[list[pages.Drawn], list[tuple[float, float]], dict[str, tuple[int, str]]]
+
+
+def _labels(canvas: pages.Canvas, sources: list[Source], base: str) -> Labels:
+    """The stamp labels, drawn in the bundle's Unicode font: the bundle's own (index 0), and
+    for each evidence file with pages, which label its stamp draws and the text set before it
+    in the embedded number font — its ID, or "" when that font cannot show the ID (then it gets a label of its
+    own, ID included: drawing one label per file costs more than the rest of the stamping)."""
+    label, width, height = canvas.label(base, STAMP_SIZE)
+    drawn, sizes = [label], [(width, height)]
+    index: dict[str, tuple[int, str]] = {"": (0, "")}
+    for source in sources:
+        if source.pdf is None:
+            continue
+        lead = f"{source.id} \xb7 "
+        if _in_numbers(lead):
+            index[source.id] = (0, lead)
+            continue
+        label, width, height = canvas.label(lead + base, STAMP_SIZE)
+        index[source.id] = (len(drawn), "")
         drawn.append(label)
         sizes.append((width, height))
     return drawn, sizes, index
@@ -782,7 +802,7 @@ def _assemble(data: WorkbookData, workbook: Path, sources: list[Source], out: Pa
     canvas = pages.Canvas(when, fallback)
     cover_drawn = canvas.cover(title, cover_rows, status)
     groups_ = groups(data)
-    body = _body(documents, sources, canvas, groups_, blocked)
+    body = _body(documents, sources, canvas, groups_, blocked, work)
     body.append(Part("signature", "Approval and signature", _EMPTY,
                      drawn=signature_page(canvas, control, data)))
     label_drawn, label_sizes, label_index = _labels(
@@ -812,61 +832,41 @@ def _assemble(data: WorkbookData, workbook: Path, sources: list[Source], out: Pa
     if drawn_sizes != sizes:  # the arithmetic layout must match the drawing, or numbers are wrong
         raise RuntimeError(f"bundle layout mismatch: drawn {drawn_sizes}, planned {sizes}")
     parts = _sequence(cover_drawn, index, matrix, body, manifest)
-    _cut(parts, canvas)
-    drawn_pdf = canvas.finish()  # labels straight from the canvas: their font is copied once
-    labels = [(drawn_pdf.pages[d.first], w, h) for d, (w, h) in zip(label_drawn, label_sizes, strict=True)]
+    canvas_path = canvas.save(work / "canvas.pdf")
+    total = parts[-1].start + parts[-1].pages
     links: dict[str, dict[int, list[int | None]]] = {}
     for part in parts:
         if part.source is not None or part.key.startswith("doc:"):
             with blame(part.source):
                 links[part.key] = _link_targets(part.pdf, part.link_views)
-    pdf = _merge(parts)
-    targets: dict[str, int] = {}
-    for part in parts:
-        targets[part.key] = part.start
-        if links.get(part.key):
-            _fix_links(pdf, part, links[part.key])
-        form = part.pdf.Root.get("/AcroForm")
-        if form is not None:
-            with blame(part.source):
-                _prefix_fields(pdf, part, form)
-    for source in sources:
-        for other in source.ids[1:]:
-            targets[f"ev:{other}"] = targets[f"ev:{source.id}"]
-    targets.update(_doc_anchors(parts, groups_))
-    objects = [page.obj for page in pdf.pages]
-    for part, drawn in ((parts[1], index), (parts[2], matrix), (parts[-1], manifest)):
-        _add_links(pdf, objects, part, drawn, targets)
-    _write_outline(pdf, parts)
-    pdf.Root.PageLabels = Dictionary(Nums=Array([0, Dictionary(S=Name.D)]))
-    pdf.Root.PageMode = Name.UseOutlines
-    plan = [(label_index.get(part.label, 0) if part.source is not None else 0, part.banded)
-            for part in parts for _ in range(part.pages)]
-    _stamp_pages(pdf, labels, plan)
-    attacher = Attacher(work)
-    try:
-        stamp = when.strftime("D:%Y%m%d%H%M%SZ")
-        pdf.docinfo = pdf.make_indirect(Dictionary(
+    items = [*_attachments(sources, workbook), *archive.control_attachments(control, documents)]
+    stamp = when.strftime("D:%Y%m%d%H%M%SZ")
+    signature = next(p for p in parts if p.key == "signature")
+    manifest_json = ""
+
+    def finish(pdf: pikepdf.Pdf) -> None:
+        """After stamping: PDF/A-3b preparation, then the manifest (with per-page digests)."""
+        nonlocal manifest_json
+        archive.prepare(pdf, when)  # PDF/A-3b: output intent, XMP, print flags, shared fonts
+        extra = archive.manifest_fields(pdf, control, documents, items,
+                                        signature.start + signature.pages - 1, archival)
+        manifest_json = _manifest_json(data, workbook.name, workbook_sha, sources, parts, status,
+                                       total, extra)
+        attach_data(pdf, [Attachment("manifest.json", "Manifest of the bundle (JSON)",
+                                     "application/json", data=manifest_json.encode())], stamp)
+        archive.associate(pdf)
+
+    with _temporary(out) as merged:
+        _merge(parts, [Piece(canvas_path, d.first + 1, d.first + d.pages) for d in label_drawn],
+               canvas_path, items, merged, stamp, work)
+        size, digest = _edit(merged, out, parts, sources, total, label_sizes, label_index, links,
+                             (index, matrix, manifest), groups_, finish, Dictionary(
             Title=pikepdf.String(f"{title} — {rid}"), Subject=pikepdf.String(
                 f"ISO/IEC 27001:2022 clause 9.3 management review {rid}; {classification}"),
             Keywords=pikepdf.String(f"ISMS; management review; {rid}; {status}"),
             Author=pikepdf.String(str(review.get("Document owner") or "")),
             Creator=pikepdf.String("isms-review"), Producer=pikepdf.String("isms-review (pikepdf)"),
             CreationDate=pikepdf.String(stamp), ModDate=pikepdf.String(stamp)))
-        archive.prepare(pdf, when)  # PDF/A-3b: output intent, XMP, print flags, shared fonts
-        items = [*_attachments(sources, workbook), *archive.control_attachments(control, documents)]
-        signature = next(p for p in parts if p.key == "signature")
-        extra = archive.manifest_fields(pdf, control, documents, items,
-                                        signature.start + signature.pages - 1, archival)
-        manifest_json = _manifest_json(data, workbook.name, workbook_sha, sources, parts, status,
-                                       len(pdf.pages), extra)
-        items.insert(0, Attachment("manifest.json", "Manifest of the bundle (JSON)",
-                                   "application/json", data=manifest_json.encode()))
-        attacher.attach(pdf, items, stamp)
-        archive.associate(pdf)
-        size, digest = _save(pdf, out, sources, work)
-    finally:
-        attacher.close()
     conformance = pdfa.validate(out, pdfa.BUNDLE)
     manifest_path = out.with_name(out.stem + "-manifest.json")
     sidecar = {**json.loads(manifest_json), "bundle": {
@@ -875,42 +875,117 @@ def _assemble(data: WorkbookData, workbook: Path, sources: list[Source], out: Pa
     atomic_write_bytes(manifest_path, json.dumps(sidecar, indent=2, ensure_ascii=False).encode())
     offenders = {} if conformance.passed else archive.offenders(
         out, conformance, [(p.key, p.start, p.pages) for p in parts if p.key.startswith(("ev:", "doc:"))])
-    return BundleResult(out, manifest_path, len(pdf.pages), complete, problems, digest,
+    return BundleResult(out, manifest_path, total, complete, problems, digest,
                         [f"{', '.join(s.ids)} ({s.rel}): {w}" for s in sources for w in s.warnings],
                         conformance.level, conformance.summary(),
                         {k: v for k, v in offenders.items() if k not in blocked})
 
 
-def _save(pdf: pikepdf.Pdf, out: Path, sources: list[Source], work: Path) -> tuple[int, str]:
-    """Write ``pdf`` to a temporary file beside ``out`` (streaming, never in memory) and rename
-    it into place; return its size and SHA-256. A failure while writing is blamed on the first
-    source that cannot be written on its own."""
+# A merged file this big would get the edits appended as an incremental update instead of being
+# rewritten (pages written once: about 2x faster on large scans). Off: verify treats every
+# revision after the first as an update appended after the fact, and a bundle must be one
+# revision before signing. Lower it only once verify can tell the bundle's own update apart.
+APPEND_ABOVE = 2**62
+
+
+def _edit(merged: Path, out: Path, parts: list[Part], sources: list[Source], total: int,
+          label_sizes: list[tuple[float, float]], label_index: dict[str, tuple[int, str]],
+          links: dict[str, dict[int, list[int | None]]],
+          tables: tuple[pages.Drawn, pages.Drawn, pages.Drawn], groups_: Groups,
+          finish: Callable[[pikepdf.Pdf], None], info: Dictionary) -> tuple[int, str]:
+    """Open the merged file, add links, form names, bookmarks, page labels, stamps and the
+    document info, then ``finish`` it (PDF/A, digests, manifest), and write the bundle to
+    ``out``: a large merged file gets
+    the edits appended as an incremental update (its pages are not copied a second time), a
+    small one is rewritten compactly (object streams)."""
+    index, matrix, manifest = tables
+    append = merged.stat().st_size >= APPEND_ABOVE
+    with pikepdf.open(merged, access_mode=pikepdf.AccessMode.stream) as pdf:
+        before = update.snapshot(pdf) if append else None
+        objects = [page.obj for page in pdf.pages]
+        labels = [(pdf.make_indirect(pikepdf.Page(objects[total + n]).as_form_xobject()), w, h)
+                  for n, (w, h) in enumerate(label_sizes)]
+        del pdf.pages[total:]  # the labels' pages: only their form XObjects stay
+        objects = objects[:total]
+        targets: dict[str, int] = {}
+        for part in parts:
+            targets[part.key] = part.start
+            if links.get(part.key):
+                with blame(part.source):
+                    _fix_links(objects, part, links[part.key])
+        _prefix_fields(pdf, objects, parts)
+        for source in sources:
+            for other in source.ids[1:]:
+                targets[f"ev:{other}"] = targets[f"ev:{source.id}"]
+        targets.update(_doc_anchors(parts, groups_))
+        for part, drawn in ((parts[1], index), (parts[2], matrix), (parts[-1], manifest)):
+            _add_links(pdf, objects, part, drawn, targets)
+        _write_outline(pdf, objects, parts)
+        pdf.Root.PageLabels = Dictionary(Nums=Array([0, Dictionary(S=Name.D)]))
+        pdf.Root.PageMode = Name.UseOutlines
+        plan: list[tuple[int, bool, str]] = []
+        for part in parts:
+            which, lead = label_index.get(part.label, (0, "")) if part.source is not None else (0, "")
+            plan += [(which, part.banded, lead)] * part.pages
+        _stamp_pages(pdf, objects, labels, plan)
+        pdf.docinfo = pdf.make_indirect(info)
+        finish(pdf)
+        if before is not None:
+            update.append(pdf, merged, before)
+        else:
+            with _temporary(out) as tmp:
+                pdf.save(tmp, deterministic_id=True, compress_streams=True, linearize=False,
+                         object_stream_mode=pikepdf.ObjectStreamMode.generate,
+                         fix_metadata_version=False)
+                os.replace(tmp, merged)
+    return _publish(merged, out)
+
+
+def _merge(parts: list[Part], labels: list[Piece], canvas: Path, attachments: list[Attachment],
+           out: Path, stamp: str, work: Path) -> None:
+    """Copy every part's pages (then the stamp labels' pages) and the attached files into
+    ``out``. A failure is blamed on the first source qpdf cannot copy on its own."""
+    pieces = [Piece(canvas, p.drawn.first + 1, p.drawn.first + p.drawn.pages) if p.drawn is not None
+              else Piece(_file_of(p), 1, p.pages) for p in parts]
+    try:
+        merge([*pieces, *labels], from_disk(attachments), out, stamp)
+    except MergeFailed as exc:
+        for part in parts:
+            if part.source is not None and part.drawn is None:
+                try:
+                    check_alone(_file_of(part), work / "trial.pdf")
+                except MergeFailed as alone:
+                    raise PartFailed(part.source, alone) from exc
+        raise
+
+
+def _file_of(part: Part) -> Path:
+    if part.file is None:
+        raise RuntimeError(f"bundle part {part.key} has no file to copy its pages from")
+    return part.file
+
+
+@contextlib.contextmanager
+def _temporary(out: Path) -> Iterator[Path]:
+    """A temporary file beside ``out`` (so it can be renamed into place), removed unless it was."""
     out.parent.mkdir(parents=True, exist_ok=True)
     fd, name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
     os.close(fd)
     tmp = Path(name)
     try:
-        try:
-            pdf.save(tmp, deterministic_id=True, compress_streams=True,
-                     object_stream_mode=pikepdf.ObjectStreamMode.generate, fix_metadata_version=False)
-        except Exception as exc:
-            for source in sources:
-                if source.pdf is None:
-                    continue
-                try:
-                    source.pdf.save(work / "trial.pdf")
-                except Exception:
-                    raise PartFailed(source, exc) from exc
-            raise
-        with tmp.open("rb") as fh:
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o644)
-        digest = sha256_file(tmp)
-        size = tmp.stat().st_size
-        os.replace(tmp, out)
-    except BaseException:
+        yield tmp
+    finally:
         tmp.unlink(missing_ok=True)
-        raise
+
+
+def _publish(done: Path, out: Path) -> tuple[int, str]:
+    """Make the finished file durable and rename it to ``out``; return its size and SHA-256."""
+    with done.open("rb") as fh:
+        os.fsync(fh.fileno())
+    os.chmod(done, 0o644)
+    digest = sha256_file(done)
+    size = done.stat().st_size
+    os.replace(done, out)
     return size, digest
 
 
@@ -929,12 +1004,12 @@ def _manifest_json(data: WorkbookData, workbook_name: str, workbook_sha: str, so
         "office_conversion": office.protection().describe()
         if any(s.kind == "office" for s in sources) else None,
         "parts": [{"key": p.key, "title": p.title, "first_page": p.start + 1,
-                   "pages": len(p.pdf.pages)} for p in parts],
+                   "pages": p.pages} for p in parts],
         "files": [{"evidence_ids": s.ids, "title": s.title, "inputs": s.refs, "owner": s.owner,
                    "date": s.date.isoformat() if s.date else None, "file": s.rel,
                    "kind": s.kind, "bytes": s.size, "sha256": s.sha256 or None,
                    "first_page": by_key[f"ev:{s.id}"].start + 1,
-                   "pages": len(by_key[f"ev:{s.id}"].pdf.pages),
+                   "pages": by_key[f"ev:{s.id}"].pages,
                    "status": s.problem or "included", "notes": s.notes,
                    "warnings": s.warnings,
                    "attachment": names.get(s.id),

@@ -148,13 +148,20 @@ class NumberFont:
         return sum(self.widths.get(b, 0) for b in text.encode(WINANSI)) * size / 1000
 
 
+@cache
+def number_widths() -> dict[int, int]:
+    """WinAnsi code → advance width (1/1000 em) of the codes the number font can show."""
+    prog = program(DEJAVU / "DejaVuSans.ttf")
+    glyphs = _winansi_glyphs(prog)
+    return {code: prog.widths[glyphs[code]] for code in glyphs}
+
+
 def number_font(pdf: pikepdf.Pdf) -> NumberFont:
     """DejaVu Sans as an embedded simple TrueType font with WinAnsiEncoding: the stamp's
     "· Page n of N" text (cp1252 bytes) shows in it unchanged."""
     prog = program(DEJAVU / "DejaVuSans.ttf")
-    glyphs = _winansi_glyphs(prog)
-    first, last = min(glyphs), max(glyphs)
-    widths = {code: prog.widths[glyphs[code]] for code in glyphs}
+    widths = number_widths()
+    first, last = min(widths), max(widths)
     font = pdf.make_indirect(Dictionary(
         Type=Name.Font, Subtype=Name.TrueType, BaseFont=Name("/" + prog.name),
         Encoding=Name.WinAnsiEncoding, FirstChar=first, LastChar=last,

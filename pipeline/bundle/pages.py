@@ -12,12 +12,10 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib.util
-import io
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
-import pikepdf
 from fpdf import FPDF
 
 # DejaVu Sans ships inside matplotlib (a dependency); find it without importing matplotlib
@@ -94,7 +92,6 @@ class Canvas:
         pdf.set_font("DejaVu", size=10)
         self.pdf = pdf
         self._parts: list[Drawn] = []
-        self._result: pikepdf.Pdf | None = None
 
     # -------------------------------------------------------------------- bookkeeping
     def _begin(self, orientation: str = "P") -> Drawn:
@@ -107,17 +104,10 @@ class Canvas:
         drawn.pages = self.pdf.page_no() - drawn.first
         return drawn
 
-    def finish(self) -> pikepdf.Pdf:
-        if self._result is None:
-            self._result = pikepdf.open(io.BytesIO(bytes(self.pdf.output())))
-        return self._result
-
-    def part(self, drawn: Drawn) -> pikepdf.Pdf:
-        """The pages of one drawn part as a PDF of their own."""
-        source = self.finish()
-        out = pikepdf.new()
-        out.pages.extend(source.pages[drawn.first:drawn.first + drawn.pages])
-        return out
+    def save(self, path: Path) -> Path:
+        """Write every page drawn so far to ``path`` (the merge copies the parts' pages from it)."""
+        path.write_bytes(bytes(self.pdf.output()))
+        return path
 
     # --------------------------------------------------------------------- primitives
     def heading(self, text: str, size: float = 18) -> None:

@@ -78,6 +78,8 @@ def _strip_triggers(node: Any, page: int | None, where: str, out: list[Removal])
             for problem in _bad_actions(triggers[key]) or ["an action"]:
                 out.append(Removal(page, f"{problem} run on {TRIGGERS.get(key, key.lstrip('/'))} "
                                          f"({where})"))
+    else:
+        out.append(Removal(page, f"an unreadable list of triggered actions ({where})"))
     del node["/AA"]
 
 

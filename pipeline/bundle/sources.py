@@ -54,6 +54,7 @@ class Source:
     sha256: str = ""
     kind: str = "pdf"  # pdf | image | office | attachment
     pdf: pikepdf.Pdf | None = None
+    pdf_path: Path | None = None  # the file ``pdf`` was opened from: what the merge copies
     problem: str = ""
     signed: bool = False
     attach_original: bool = False  # the original file travels as an attachment
@@ -172,7 +173,7 @@ def collect(data: WorkbookData, evidence_dir: Path, workdir: Path,
     for n, source in enumerate(ordered):
         if not source.problem:
             _isolated(source, lambda s=source, n=n: _prepare(s, accepted[id(s)], converted or {},
-                                                             workdir / f"source-{n:04d}", options))
+                                                             workdir / f"source-{n:04d}-", options))
     return ordered
 
 
@@ -245,24 +246,25 @@ def _convert(office: list[Path], workdir: Path) -> dict[Path, Path | ConversionF
     return {staged[copy]: result for copy, result in results.items()}
 
 
-def _prepare(source: Source, choice: kinds.Accepted, converted: object, workdir: Path,
+def _prepare(source: Source, choice: kinds.Accepted, converted: object, prefix: Path,
              options: BundleOptions) -> None:
+    """Prepare one source; files made on the way are named ``prefix`` + what they are (no
+    folder per source: creating and removing hundreds of folders costs more than the rest)."""
     assert source.path is not None and isinstance(converted, dict)
-    workdir.mkdir(parents=True, exist_ok=True)
     if choice.kind in ("text", "as-is"):
         source.kind = "attachment"
         source.attach_original = True
         return
     if choice.kind == "pdf":
-        _open_pdf(source, source.path, workdir, options)
+        _open_pdf(source, source.path, prefix, options)
     elif choice.kind == "image":
         source.kind = "image"
         try:
-            image_pdf(source.path, workdir / "image.pdf", source.rel)
+            image_pdf(source.path, _made(prefix, "image.pdf"), source.rel)
         except ImageRefused as refused:
             source.problem = str(refused)
             return
-        _open_pdf(source, workdir / "image.pdf", workdir, options)
+        _open_pdf(source, _made(prefix, "image.pdf"), prefix, options)
     else:
         source.kind = "office"
         source.references = outside_references(source.path)
@@ -277,10 +279,14 @@ def _prepare(source: Source, choice: kinds.Accepted, converted: object, workdir:
         elif isinstance(result, ConversionFailure):
             source.problem = f"'{source.rel}' could not be converted to PDF: {result}"
         else:
-            _open_pdf(source, Path(result), workdir, options)
+            _open_pdf(source, Path(result), prefix, options)
 
 
-def _open_pdf(source: Source, path: Path, workdir: Path, options: BundleOptions) -> None:
+def _made(prefix: Path, what: str) -> Path:
+    return prefix.with_name(prefix.name + what)
+
+
+def _open_pdf(source: Source, path: Path, prefix: Path, options: BundleOptions) -> None:
     try:
         pdf = pikepdf.open(path, password="", access_mode=pikepdf.AccessMode.stream)
     except pikepdf.PasswordError:
@@ -298,17 +304,20 @@ def _open_pdf(source: Source, path: Path, workdir: Path, options: BundleOptions)
         source.notes.append("damaged; repaired by a lenient read: check it against the original")
     if pdf.is_encrypted:
         source.notes.append("was encrypted without a user password; opened and included")
+    dirty = False  # changed in memory: written out for the merge, which copies from disk
     if options.ocr and pages_without_text(pdf):
         from .ocr import add_text_layer
 
-        done = add_text_layer(path, workdir / "ocr.pdf", source.rel, len(pdf.pages))
+        done = add_text_layer(path, _made(prefix, "ocr.pdf"), source.rel, len(pdf.pages))
         if done is not None:
             pdf.close()
+            path = done
             pdf = pikepdf.open(done, access_mode=pikepdf.AccessMode.stream)
             source.notes.append("text layer added by OCR (OCRmyPDF, --skip-text)")
     source.removed = strip_active(pdf)
     if source.removed:
         source.notes.append(f"{len(source.removed)} active item(s) removed (listed in the manifest)")
+        dirty = True
     source.signed = _has_signature(pdf)
     form = flatten_forms(pdf)
     if source.signed:
@@ -316,9 +325,22 @@ def _open_pdf(source: Source, path: Path, workdir: Path, options: BundleOptions)
                             "still be checked; the signature field is flattened in the bundle copy")
     if form.widgets:
         source.notes.append(form.note())
+        dirty = True
     source.attach_original = source.signed or form.widgets > 0
     source.no_text = pages_without_text(pdf)
-    source.pdf = pdf
+    source.pdf, source.pdf_path = pdf, path
+    if dirty or pdf.is_encrypted:
+        save_prepared(source, _made(prefix, "prepared.pdf"))
+
+
+def save_prepared(source: Source, prepared: Path) -> None:
+    """Write a source changed in memory to ``prepared`` and reopen it from there: the merge
+    copies pages from ``source.pdf_path``, not from memory."""
+    assert source.pdf is not None
+    source.pdf.save(prepared, compress_streams=True, object_stream_mode=pikepdf.ObjectStreamMode.preserve)
+    source.pdf.close()
+    source.pdf = pikepdf.open(prepared, access_mode=pikepdf.AccessMode.stream)
+    source.pdf_path = prepared
 
 
 def _has_signature(pdf: pikepdf.Pdf) -> bool:

@@ -1,0 +1,85 @@
+"""The incremental-update path (qpdf merges the pages and the edits — stamps, links, bookmarks,
+labels, manifest — are appended as an update). Forced on a small bundle here, it must give the
+same document as the rewritten one, pass qpdf's check and stay reproducible. It is switched off
+(``assemble.APPEND_ABOVE``) because verify counts every revision after the first as an update
+appended after the fact, and it must go on doing so: the test holds verify to that."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pdfplumber
+import pikepdf
+import pytest
+
+from pipeline.bundle import assemble
+
+from .conftest import run_cli
+from .test_bundle import GOOD_FILES, RID, evidence_rows
+
+
+def _bundle(tmp: Path, out: Path, monkeypatch: pytest.MonkeyPatch, append: bool) -> Path:
+    monkeypatch.setattr(assemble, "APPEND_ABOVE", 0 if append else 10**15)
+    evidence = tmp / "evidence"
+    if not evidence.exists():
+        for _, _, rel, _, _, maker in GOOD_FILES:
+            (evidence / rel).parent.mkdir(parents=True, exist_ok=True)
+            (evidence / rel).write_bytes(maker(tmp))
+    workbook = tmp / "review.xlsx"
+    if not workbook.exists():  # once: a workbook saved again differs (and is attached)
+        workbook = evidence_rows([row[:5] for row in GOOD_FILES], tmp)
+    code, _, err = run_cli("bundle", str(workbook), "--evidence", str(evidence), "--out", str(out))
+    assert code == 0, err
+    return out / RID / f"{RID}-bundle.pdf"
+
+
+def _described(path: Path) -> dict[str, Any]:
+    """What a reader sees: pages, boxes, stamps, link targets, bookmarks, labels, attachments."""
+    with pikepdf.open(path) as pdf:
+        numbers = {page.obj.objgen: n for n, page in enumerate(pdf.pages)}
+        links = [[numbers[a.Dest[0].objgen] for a in page.obj.get("/Annots", []) if "/Dest" in a]
+                 for page in pdf.pages]
+
+        def walk(items: list[Any]) -> list[Any]:
+            return [(str(i.title), numbers[i.destination[0].objgen], walk(list(i.children)))
+                    for i in items]
+
+        with pdf.open_outline() as tree:
+            outline = walk(list(tree.root))
+        boxes = [tuple(float(v) for v in page.mediabox) for page in pdf.pages]
+        described = {"pages": len(pdf.pages), "links": links, "outline": outline, "boxes": boxes,
+                     "labels": repr(pdf.Root.PageLabels), "attachments": sorted(pdf.attachments)}
+    with pdfplumber.open(path) as plumber:
+        described["text"] = [(plumber.pages[n].extract_text() or "")[-120:]
+                             for n in (0, 1, 5, len(plumber.pages) // 2, len(plumber.pages) - 1)]
+    return described
+
+
+def test_appended_edits_give_the_same_bundle_as_a_rewrite(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1765000000")
+    rewritten = _bundle(tmp_path, tmp_path / "rewritten", monkeypatch, append=False)
+    appended = _bundle(tmp_path, tmp_path / "appended", monkeypatch, append=True)
+    assert appended.read_bytes().count(b"%%EOF") == 2  # qpdf's file, then one update
+    assert rewritten.read_bytes().count(b"%%EOF") == 1
+    assert _described(appended) == _described(rewritten)
+    if shutil.which("qpdf"):
+        check = subprocess.run(["qpdf", "--check", str(appended)], capture_output=True, text=True)
+        assert check.returncode == 0, check.stdout + check.stderr
+    code, out, _ = run_cli("verify", str(appended), "--evidence", str(tmp_path / "evidence"))
+    assert code != 0 and "INTACT" not in out and "incremental update" in out, out
+    code, out, _ = run_cli("verify", str(rewritten), "--evidence", str(tmp_path / "evidence"))
+    assert "UNSIGNED" in out and "1 revision(s)" in out and "incremental update" not in out, out
+
+
+@pytest.mark.xfail(reason="since the integrity merge (PDF/A preparation, digests in the edit step) "
+                   "two appended runs differ by one digit; the append path is off (APPEND_ABOVE)",
+                   strict=False)
+def test_appended_edits_are_reproducible(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1765000000")
+    appended = _bundle(tmp_path, tmp_path / "appended", monkeypatch, append=True)
+    again = _bundle(tmp_path, tmp_path / "again", monkeypatch, append=True)
+    assert again.read_bytes() == appended.read_bytes()
