@@ -61,7 +61,7 @@ def test_json_report_shape() -> None:
     assert set(report) >= {"workbook", "ok", "errors", "warnings", "by_sheet", "findings"}
     first = report["findings"][0]
     assert set(first) >= {"code", "severity", "sheet", "cell", "value", "message", "category"}
-    assert report["by_sheet"]["f Risks"] == {"errors": 0, "warnings": 4}
+    assert report["by_sheet"]["f Risks"] == {"errors": 0, "warnings": 6}  # incl. the risk-register checks
 
 
 def test_human_report_lists_findings_and_verdict() -> None:
