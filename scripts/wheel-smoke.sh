@@ -16,6 +16,6 @@ bin="$work/venv/bin/isms-review"
 "$bin" validate "$work/example/review.xlsx" --evidence "$work/example/evidence"
 "$bin" build "$work/example/review.xlsx" --evidence "$work/example/evidence" --out "$work/out"
 "$bin" check-templates
-test -s "$work/out/MR-2026-H2/MR-2026-H2-pre-read.pdf"
-test -s "$work/out/MR-2026-H2/MR-2026-H2-pre-read-bundle.pdf"
+test -s "$work/out/MR-2026-H2/pre-read/MR-2026-H2-pre-read.pdf"
+test -s "$work/out/MR-2026-H2/pre-read/MR-2026-H2-pre-read-bundle.pdf"
 echo "wheel smoke test: installed from $(ls "$work"/dist), built the example pack outside the source tree"
