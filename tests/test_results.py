@@ -105,7 +105,7 @@ BROKEN: list[tuple[Callable[[Workbook], None], str, str, str]] = [
     (no_conclusion_d3, "conclusion-missing", "Conclusions!A15", "type 'd3' in 'Input ref'"),
     (overall_not_stated, "conclusion-missing", "Conclusions!E5", "Yes, Partly or No"),
     (r011_unanswered, "request-unanswered", "Decisions!I16", "'R-011' in 'Responds to'"),
-    (approved_next_week, "approval-in-future", "Review!B26", "2026-12-08"),
+    (approved_next_week, "approval-in-future", "Review!B27", "2026-12-08"),
     (meeting_tomorrow, "final-before-meeting", "Review!B11", "after the meeting"),
     (absent_presenter, "presenter-absent", "Conclusions!F8", "Rachel Moore"),
     (deferred_without_date, "decision-incomplete", "Decisions!K12", "'Deferred to'"),
