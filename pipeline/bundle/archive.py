@@ -38,7 +38,7 @@ def conform_source(source: Source, blocked: list[str] | None = None) -> bool:
     says why. True when its pages changed in memory (they must be saved for the merge)."""
     if source.pdf is None:
         return False
-    notes, obstacles = pdfa.source_fonts(source.pdf)
+    notes, obstacles = pdfa.fit_source(source.pdf)
     source.notes.extend(n for n in notes if n not in source.notes)
     obstacles += blocked or []
     if obstacles:
@@ -53,7 +53,7 @@ def conform_source(source: Source, blocked: list[str] | None = None) -> bool:
 
 def document_obstacle(pdf: pikepdf.Pdf, blocked: list[str] | None = None) -> str:
     """Why a meeting document's pages cannot be in a PDF/A bundle ('' when they can)."""
-    _, obstacles = pdfa.source_fonts(pdf)
+    _, obstacles = pdfa.fit_source(pdf)
     obstacles += blocked or []
     return attached_reason(obstacles) if obstacles else ""
 

@@ -6,6 +6,7 @@ original is attached to the bundle by the caller."""
 from __future__ import annotations
 
 import contextlib
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -78,6 +79,36 @@ def _clone(pdf: pikepdf.Pdf, stream: Any) -> pikepdf.Stream | None:
     return copy
 
 
+CORE_FONTS = {"Helv": "Helvetica", "HeBo": "Helvetica-Bold", "Cour": "Courier",
+              "TiRo": "Times-Roman", "ZaDb": "ZapfDingbats", "Symb": "Symbol"}
+_TF = re.compile(r"/([^\s/\[\]()<>{}%]+)\s+[-+\d.]+\s+Tf")
+
+
+def _default_fonts(pdf: pikepdf.Pdf, form: Any, widgets: list[Any]) -> None:
+    """Give the form's /DR every font its /DA strings name (forms often say "/Helv 10 Tf"
+    without defining /Helv): generated appearances take their fonts from /DR, and a font
+    missing there leaves text drawn in no font at all (and the bundle not PDF/A)."""
+    wanted = set(_TF.findall(str(form.get("/DA", ""))))
+    for widget in widgets:
+        node, hops = widget, 0
+        while isinstance(node, Dictionary) and hops < 32:
+            wanted |= set(_TF.findall(str(node.get("/DA", ""))))
+            node, hops = node.get("/Parent"), hops + 1
+    if not wanted:
+        return
+    resources = form.get("/DR")
+    if not isinstance(resources, Dictionary):
+        resources = form.DR = Dictionary()
+    fonts = resources.get("/Font")
+    if not isinstance(fonts, Dictionary):
+        fonts = resources.Font = Dictionary()
+    for name in sorted(wanted):
+        if "/" + name not in fonts:
+            fonts["/" + name] = pdf.make_indirect(Dictionary(
+                Type=Name.Font, Subtype=Name.Type1, BaseFont=Name("/" + CORE_FONTS.get(name, "Helvetica")),
+                Encoding=Name.WinAnsiEncoding))
+
+
 def flatten_forms(pdf: pikepdf.Pdf) -> Flattened:
     """Flatten every widget of ``pdf`` in place."""
     result = Flattened()
@@ -108,6 +139,7 @@ def flatten_forms(pdf: pikepdf.Pdf) -> Flattened:
         {w.objgen: _clone(pdf, w.AP.get("/N")) for w in drawn_already}
     if len(drawn_already) < len(widgets) or form.get("/NeedAppearances"):
         form.NeedAppearances = True
+        _default_fonts(pdf, form, [w for _, w in widgets])
         with contextlib.suppress(pikepdf.PdfError):  # fields qpdf cannot draw keep what they have
             pdf.generate_appearance_streams()
         for _, widget in widgets:

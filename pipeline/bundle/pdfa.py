@@ -141,12 +141,50 @@ def _reason(finding: Any) -> str:
     return str(finding.message)
 
 
-def source_fonts(pdf: pikepdf.Pdf) -> tuple[list[str], list[str]]:
-    """Embed metric-compatible substitutes for a source's non-embedded core fonts (this
-    changes no glyph position). Returns (notes on what was done, obstacles: fonts that
-    cannot be embedded)."""
+# annotation types PDF/A-2 and -3 permit (3D, Sound, Screen, Movie, RichMedia and unknown
+# types are not); a FileAttachment's file must itself conform in PDF/A-2, not in PDF/A-3
+PERMITTED_ANNOTATIONS = frozenset(
+    "/" + t for t in ("Text", "Link", "FreeText", "Line", "Square", "Circle", "Polygon", "PolyLine",
+                      "Highlight", "Underline", "Squiggly", "StrikeOut", "Stamp", "Caret", "Ink",
+                      "Popup", "FileAttachment", "Widget", "PrinterMark", "TrapNet", "Watermark",
+                      "Redact"))
+TAB_ORDERS = frozenset({"/R", "/C", "/S"})
+
+
+def fit_source(pdf: pikepdf.Pdf) -> tuple[list[str], list[str]]:
+    """Fit a source PDF's pages for a PDF/A bundle where that changes nothing they show:
+    embed substitutes for non-embedded core fonts (same widths, so no text moves), drop page
+    transitions (slide-show effects), repair a tab order given as text, remove annotations of
+    types PDF/A forbids. Returns (notes on what was done, obstacles that remain)."""
     substituted, impossible = embed_standard_fonts(pdf)
     notes = [f"fonts embedded for PDF/A (metric-compatible): {', '.join(substituted)}"] if substituted else []
+    removed: Counter[str] = Counter()
+    for page in pdf.pages:
+        node = page.obj
+        for key in ("/Trans", "/Dur", "/PresSteps"):
+            if key in node:
+                del node[key]
+        tabs = node.get("/Tabs")
+        if tabs is not None and not (isinstance(tabs, Name) and str(tabs) in TAB_ORDERS):
+            fixed = "/" + str(tabs).lstrip("/")
+            if fixed in TAB_ORDERS:
+                node.Tabs = Name(fixed)
+            else:
+                del node["/Tabs"]
+        annots = node.get("/Annots")
+        if isinstance(annots, Array):
+            kept = []
+            for annot in annots:
+                subtype = annot.get("/Subtype") if isinstance(annot, pikepdf.Dictionary) else None
+                if subtype is None or str(subtype) in PERMITTED_ANNOTATIONS:
+                    kept.append(annot)
+                else:
+                    removed[str(subtype).lstrip("/")] += 1
+            if len(kept) != len(annots):
+                node.Annots = Array(kept)
+    if removed:
+        notes.append("annotations PDF/A does not permit removed: "
+                     + ", ".join(f"{count} {kind}" for kind, count in sorted(removed.items())))
     return notes, [f"a font cannot be embedded: {name}" for name in impossible]
 
 
