@@ -30,6 +30,7 @@ from typing import Any, Literal
 
 from .errors import UserError
 from .files import atomic_write_bytes
+from .status import status_words
 
 REGISTER = "issue-register.jsonl"
 Stage = Literal["pre-read", "final"]
@@ -240,18 +241,6 @@ def plan_issue(register: Register, stage: Stage, workbook_sha256: str, declared:
                   and e.workbook_sha256 != workbook_sha256 and register.stale_signature(e.sha256) is None)
     return IssuePlan(stage, next_version(last.version, declared), status, "reissued", note, stale,
                      workbook_sha256)
-
-
-def status_words(status: str, version: str, *, meeting: str, approved_by: str,
-                 approved_on: str) -> str:
-    """The status words on every page: what this copy is and what it may be used for.
-    (Give ``approved_by`` as "" for the short form of the bundle's page stamp.)"""
-    if status == "circulated":
-        return f"PRE-READ v{version} — for the meeting of {meeting}"
-    if status == "record":
-        return (f"RECORD v{version} — approved by {approved_by} on {approved_on}" if approved_by
-                else f"RECORD v{version} — approved {approved_on}")
-    return f"DRAFT v{version} — not yet approved"
 
 
 def stamp_line(plan: IssuePlan, *, meeting: str, approved_by: str, approved_on: str) -> str:

@@ -8,17 +8,15 @@ from the workbook (the signature, if any, is checked by ``isms-review verify``).
 
 from __future__ import annotations
 
-import datetime as dt
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ..formatting import long_date, short_date
+from ..status import DEFAULT_RETENTION, retention_text, status_words
 from ..workbook.model import WorkbookData
 from . import pages
 
-DEFAULT_RETENTION = "3 years"
 COMPLETENESS = ("COMPLETE means every evidence file the workbook lists, and every meeting "
                 "document this stage needs, is in this bundle and could be read; it does not "
                 "judge what they say.")
@@ -68,8 +66,6 @@ class Control:
 
 def status_texts(data: WorkbookData, status: str, version: str) -> tuple[str, str]:
     """(short form for the page stamps, full form for the cover) of a status."""
-    from ..register import status_words
-
     review = data.review
     approved_on = review.get("Approved on")
     meeting = review.meeting_date
@@ -96,31 +92,6 @@ def default_control(data: WorkbookData, stage: str = "final") -> Control:
 def approver(data: WorkbookData) -> str:
     review = data.review
     return str(review.get("Approved by") or review.get("Chair") or "")
-
-
-def retention_text(data: WorkbookData) -> str:
-    """'3 years (until 11 December 2029)': the period from the workbook (default 3 years),
-    counted from the meeting date when it can be."""
-    period = str(data.review.get("Retention period") or DEFAULT_RETENTION).strip()
-    meeting = data.review.get("Meeting date")
-    until = retention_until(period, meeting if isinstance(meeting, dt.date) else None)
-    return f"{period} from the meeting (until {long_date(until)})" if until else period
-
-
-def retention_until(period: str, start: dt.date | None) -> dt.date | None:
-    found = re.fullmatch(r"\s*(\d{1,3})\s*(year|years|yr|yrs|month|months)\s*", period.lower())
-    if not found or start is None:
-        return None
-    count = int(found.group(1))
-    months = count * 12 if found.group(2).startswith("y") else count
-    year, month = divmod(start.month - 1 + months, 12)
-    day = min(start.day, [31, 29 if _leap(start.year + year) else 28, 31, 30, 31, 30, 31, 31, 30,
-                          31, 30, 31][month])
-    return dt.date(start.year + year, month + 1, day)
-
-
-def _leap(year: int) -> bool:
-    return year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
 
 
 def open_items(data: WorkbookData, loop_checked: bool | None) -> list[str]:

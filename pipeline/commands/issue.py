@@ -18,7 +18,6 @@ from ..bundle.control import (
     WorkbookRef,
     approver,
     open_items,
-    retention_text,
     status_texts,
 )
 from ..register import (
@@ -30,6 +29,7 @@ from ..register import (
     record_issue,
     sha256_file,
 )
+from ..status import retention_text
 from ..workbook.model import WorkbookData
 from ..workbook.validate import Stage
 

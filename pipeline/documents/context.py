@@ -9,6 +9,7 @@ import datetime as dt
 from ..analysis.analyse import Analysis
 from ..analysis.cards import decision_cards
 from ..formatting import clock, long_date, period_range, weekday_date
+from ..status import document_status
 from ..workbook.inputs import input_specs
 from ..workbook.model import WorkbookData
 from ..workbook.outcomes import OVERALL, is_action, presenter
@@ -27,7 +28,6 @@ from .model import (
 )
 from .results import conclusion_of, request_lines
 from .sections import appendix, ask, kpis, sections
-from .status import document_status
 
 OPENING, DECISIONS_SLOT, CLOSING = 5, 10, 5
 GENERAL = "9.3"  # Input ref of decisions that are not one input (previous minutes, next review)

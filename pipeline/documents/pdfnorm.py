@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pikepdf
 
-from ..bundle import pdfa
+from .. import archival as pdfa
 from ..files import atomic_write_bytes
 
 
