@@ -45,6 +45,7 @@ bench: $(BIN)/.installed
 	$(BIN)/python benchmarks/validate_large.py
 	$(BIN)/python benchmarks/analyse_large.py
 	$(BIN)/python benchmarks/bundle_vs_qpdf.py
+	$(BIN)/python benchmarks/verify_large.py
 	$(BIN)/python benchmarks/pack.py
 
 clean:
