@@ -52,13 +52,18 @@ class Conformance:
     passed: bool
     findings: list[str] = field(default_factory=list)
     located: list[tuple[tuple[int, int] | None, str]] = field(default_factory=list)  # (object, why)
+    checked: bool = True  # False: prepared as PDF/A but not validated (see the bundle's budget)
 
     @property
     def level(self) -> str:
-        """'PDF/A-3b', or 'none' when the file did not pass."""
+        """'PDF/A-3b', 'none' when the file did not pass, 'not validated' when not checked."""
+        if not self.checked:
+            return "not validated"
         return LEVELS[self.flavour] if self.passed else "none"
 
     def summary(self, limit: int = 3) -> str:
+        if not self.checked:
+            return f"prepared as {LEVELS[self.flavour]}, not validated"
         if self.passed:
             return f"{self.level}, validated with pikepdf.pdfa"
         shown = "; ".join(self.findings[:limit]) + (" …" if len(self.findings) > limit else "")

@@ -414,13 +414,14 @@ def bundle_cmd(workbook: Path, evidence: Path, out: Path, documents: Path | None
 @click.option("--review", "review", type=DirArg,
               help="The review's output folder (issue register, trust file); default: the "
                    "bundle's folder and the one above it.")
+@click.option("--pdfa", is_flag=True, help="Also validate the bundle as made against PDF/A-3b.")
 @click.option("--json", "as_json", is_flag=True, help="Print the verdict and findings as JSON.")
 @user_errors
 def verify_cmd(bundle_pdf: Path, evidence: Path | None, trust: tuple[Path, ...],
-               review: Path | None, as_json: bool) -> None:
+               review: Path | None, pdfa: bool, as_json: bool) -> None:
     """What can be proved about a bundle. Exit 0 intact (signed by a signer you trust, nothing
     changed), 4 unsigned (consistent, but nothing vouches for it), 1 broken."""
-    result = verify_bundle(bundle_pdf, evidence, trust, review)
+    result = verify_bundle(bundle_pdf, evidence, trust, review, pdfa)
     if as_json:
         click.echo(result.to_json())
         sys.exit(result.exit_code)

@@ -129,3 +129,41 @@ def _cmyk_and_symbol(symbol: bool = True) -> bytes:
     buffer = io.BytesIO()
     pdf.save(buffer)
     return buffer.getvalue()
+
+
+def test_over_the_page_budget_the_bundle_says_it_was_not_validated(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from pipeline.bundle import archive
+
+    monkeypatch.setattr(archive, "VALIDATE_PAGES", 3)  # the small bundle has 7 evidence pages
+    workbook, evidence = small_workbook(tmp_path)
+    out = tmp_path / "out"
+    code, _, err = run_cli("bundle", str(workbook), "--evidence", str(evidence), "--out", str(out))
+    assert code == 0, err
+    sidecar = json.loads((out / RID / f"{RID}-bundle-manifest.json").read_text("utf-8"))
+    assert sidecar["bundle"]["pdfa"] == "not validated"
+    assert sidecar["archival"].startswith("PDF/A-3b prepared") and "not validated" in sidecar["archival"]
+    import pdfplumber
+
+    with pdfplumber.open(out / RID / f"{RID}-bundle.pdf") as pdf:
+        assert "not validated when made" in (pdf.pages[0].extract_text() or "").replace("\n", " ")
+    # the auditor can validate it, signed or not: verify --pdfa checks the bundle as made
+    code, text, _ = run_cli("verify", str(out / RID / f"{RID}-bundle.pdf"), "--pdfa", "--json")
+    report = json.loads(text)
+    assert report["pdfa"] == {"level": "PDF/A-3b", "findings": [], "revision": 1}
+
+
+def test_verify_pdfa_checks_the_bundle_as_made_under_a_signature(tmp_path: Path) -> None:
+    from .bundles import PASSWORD, copy_of
+    from .pki import identity
+
+    workbook, evidence = small_workbook(tmp_path)
+    out = tmp_path / "out"
+    code, _, err = run_cli("bundle", str(workbook), "--evidence", str(evidence), "--out", str(out))
+    assert code == 0, err
+    signed = copy_of(out / RID / f"{RID}-bundle.pdf", tmp_path / "s")
+    from pipeline.bundle.approve import approve
+
+    approve(signed, identity("Helen Carter").p12(tmp_path / "k.p12", PASSWORD), PASSWORD)
+    code, text, _ = run_cli("verify", str(signed), "--pdfa")
+    assert "PDF/A-3b: the bundle as made (revision 1) passes pikepdf.pdfa" in text

@@ -23,6 +23,25 @@ from .fonts import number_font as _number_font
 from .sources import Source
 
 TARGET = "PDF/A-3b, validated with pikepdf.pdfa when made (a signature is added after)"
+# validating costs ~4-15 ms a page (pikepdf.pdfa parses every content stream in Python):
+# above this many pages the bundle is prepared as PDF/A-3b and says it was not validated
+VALIDATE_PAGES = 1500
+
+
+def unchecked(pages: int) -> str:
+    return (f"PDF/A-3b prepared (sRGB output intent, XMP, every font embedded), not validated "
+            f"when made: {pages:,} pages is over the {VALIDATE_PAGES:,} validated at build time; "
+            "isms-review verify --pdfa validates it")
+
+
+def planned_pages(sources: list[Source], documents: dict[str, Path]) -> int:
+    """Pages the bundle will at least have: the evidence and the meeting documents."""
+    total = sum(s.pages for s in sources)
+    for path in documents.values():
+        if path.is_file():
+            with pikepdf.open(path) as pdf:
+                total += len(pdf.pages)
+    return total
 PDF_MIME = "application/pdf"
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 

@@ -669,7 +669,6 @@ def make_bundle(data: WorkbookData, workbook: Path, evidence_dir: Path, out: Pat
     the bundle is a draft, or the record when the workbook records its approval."""
     options = options or BundleOptions()
     control = control or default_control(data)
-    archival = archive.TARGET
     blocked: dict[str, list[str]] = {}
     with tempfile.TemporaryDirectory(prefix="isms-review-bundle-") as tmp, \
             contextlib.ExitStack() as stack, warnings.catch_warnings():
@@ -678,13 +677,16 @@ def make_bundle(data: WorkbookData, workbook: Path, evidence_dir: Path, out: Pat
         sources = collect(data, evidence_dir, work, options)
         stack.callback(_close_all, sources)
         _check_bundle_size(sources, options)
+        planned = archive.planned_pages(sources, documents or {})
+        check = planned <= archive.VALIDATE_PAGES
+        archival = archive.TARGET if check else archive.unchecked(planned)
         for _ in range(len(sources) + 3):
             try:
                 result = _assemble(data, workbook, sources, out, documents or {}, work,
                                    allow_incomplete=allow_incomplete, when=when,
                                    agenda_items=agenda_items or {}, title=title, control=control,
                                    archival=archival, blocked=blocked,
-                                   outcomes=outcomes or {})
+                                   outcomes=outcomes or {}, check=check)
                 if result.pdfa != "none":
                     return result
                 if result.blocked and not set(result.blocked) <= set(blocked):
@@ -767,7 +769,8 @@ def _cover_extra(sources: list[Source]) -> list[tuple[str, str]]:
 def _assemble(data: WorkbookData, workbook: Path, sources: list[Source], out: Path,
               documents: dict[str, Path], work: Path, *, allow_incomplete: bool, when: dt.datetime,
               agenda_items: dict[str, int], title: str, control: Control, archival: str,
-              blocked: dict[str, list[str]], outcomes: Mapping[str, str]) -> BundleResult:
+              blocked: dict[str, list[str]], outcomes: Mapping[str, str],
+              check: bool = True) -> BundleResult:
     problems = [f"{', '.join(s.ids)} ({s.rel}): {s.problem}" for s in sources if s.problem]
     problems += control.missing
     review = data.review
@@ -867,13 +870,14 @@ def _assemble(data: WorkbookData, workbook: Path, sources: list[Source], out: Pa
             Author=pikepdf.String(str(review.get("Document owner") or "")),
             Creator=pikepdf.String("isms-review"), Producer=pikepdf.String("isms-review (pikepdf)"),
             CreationDate=pikepdf.String(stamp), ModDate=pikepdf.String(stamp)))
-    conformance = pdfa.validate(out, pdfa.BUNDLE)
+    conformance = pdfa.validate(out, pdfa.BUNDLE) if check else \
+        pdfa.Conformance(pdfa.BUNDLE, False, checked=False)
     manifest_path = out.with_name(out.stem + "-manifest.json")
     sidecar = {**json.loads(manifest_json), "bundle": {
         "file": out.name, "sha256": digest, "unsigned_sha256": digest, "bytes": size,
         "pdfa": conformance.level, "pdfa_findings": conformance.findings}}
     atomic_write_bytes(manifest_path, json.dumps(sidecar, indent=2, ensure_ascii=False).encode())
-    offenders = {} if conformance.passed else archive.offenders(
+    offenders = {} if conformance.passed or not check else archive.offenders(
         out, conformance, [(p.key, p.start, p.pages) for p in parts if p.key.startswith(("ev:", "doc:"))])
     return BundleResult(out, manifest_path, total, complete, problems, digest,
                         [f"{', '.join(s.ids)} ({s.rel}): {w}" for s in sources for w in s.warnings],

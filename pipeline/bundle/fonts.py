@@ -50,7 +50,7 @@ SUBSTITUTES = {
 }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # one per font file (cached): hashed by identity
 class Program:
     """A TrueType program cut to WinAnsi, scaled to 1000 units per em."""
 
@@ -123,6 +123,7 @@ def _descriptor(pdf: pikepdf.Pdf, prog: Program, cache_: dict[str, Any]) -> Any:
     return descriptor
 
 
+@cache
 def _winansi_glyphs(prog: Program) -> dict[int, str]:
     """code → glyph name under WinAnsiEncoding, for the codes this program can show."""
     out = {}
@@ -234,15 +235,11 @@ def iter_fonts(pdf: pikepdf.Pdf) -> Iterator[Any]:
             stack.extend(p for p in patterns.values() if isinstance(p, pikepdf.Stream))
 
 
-def _encoding(font: Any, prog: Program) -> tuple[Any, dict[int, str]]:
+def _encoding(font: Any, path: Path) -> tuple[Any, dict[int, str]]:
     """The TrueType encoding entry (WinAnsi base, with /Differences where the font's own
     encoding differs) and code → glyph name as the substitute will show it."""
-    from fontTools import agl
-    from fontTools.encodings.StandardEncoding import StandardEncoding  # type: ignore[import-untyped]
-
-    winansi = _winansi_glyphs(prog)
     entry = font.get("/Encoding")
-    base, differences = entry, {}
+    base, differences = entry, []
     if isinstance(entry, Dictionary):
         base = entry.get("/BaseEncoding")
         code = 0
@@ -250,33 +247,48 @@ def _encoding(font: Any, prog: Program) -> tuple[Any, dict[int, str]]:
             if isinstance(item, int):
                 code = int(item)
             else:
-                differences[code] = str(item).lstrip("/")
+                differences.append((code, str(item).lstrip("/")))
                 code += 1
-    if base in (Name.WinAnsiEncoding, Name.MacRomanEncoding):
-        table = dict(winansi) if base == Name.WinAnsiEncoding else _macroman(prog)
+    name, diffs, shown = _encoding_plan(path, str(base) if isinstance(base, Name) else "",
+                                        tuple(differences))
+    if not diffs:
+        return Name(name), dict(shown)
+    array: list[Any] = []
+    previous = -2
+    for code, glyph in diffs:
+        if code != previous + 1:
+            array.append(code)
+        array.append(Name("/" + glyph))
+        previous = code
+    return Dictionary(Type=Name.Encoding, BaseEncoding=Name.WinAnsiEncoding,
+                      Differences=Array(array)), dict(shown)
+
+
+@cache
+def _encoding_plan(path: Path, base: str, differences: tuple[tuple[int, str], ...]
+                   ) -> tuple[str, tuple[tuple[int, str], ...], tuple[tuple[int, str], ...]]:
+    """(encoding name, /Differences as (code, AGL glyph name), code → glyph shown) for one
+    font encoding and substitute: the same for every source naming Helvetica the same way."""
+    from fontTools import agl
+    from fontTools.encodings.StandardEncoding import StandardEncoding  # type: ignore[import-untyped]
+
+    prog = program(path)
+    winansi = _winansi_glyphs(prog)
+    if base in ("/WinAnsiEncoding", "/MacRomanEncoding"):
+        table = dict(winansi) if base == "/WinAnsiEncoding" else _macroman(prog)
     else:  # StandardEncoding, the built-in encoding of the Latin core fonts
         table = {c: n for c, n in enumerate(StandardEncoding) if n != ".notdef" and c >= 32}
-    table.update(differences)
-    names = {u: n for u, n in prog.cmap.items()}
+    table.update(dict(differences))
     shown: dict[int, str] = {}
     for code, glyph in table.items():
         uni = agl.toUnicode(glyph)
-        if len(uni) == 1 and ord(uni) in names:
-            shown[code] = names[ord(uni)]
+        if len(uni) == 1 and ord(uni) in prog.cmap:
+            shown[code] = prog.cmap[ord(uni)]
     diffs = sorted(code for code, glyph in shown.items() if winansi.get(code) != glyph)
-    if base == Name.MacRomanEncoding and not differences:
-        return Name.MacRomanEncoding, shown
-    if not diffs:
-        return Name.WinAnsiEncoding, shown
-    array: list[Any] = []
-    previous = -2
-    for code in diffs:
-        if code != previous + 1:
-            array.append(code)
-        array.append(Name("/" + _agl_name(shown[code], prog)))
-        previous = code
-    return Dictionary(Type=Name.Encoding, BaseEncoding=Name.WinAnsiEncoding,
-                      Differences=Array(array)), shown
+    if base == "/MacRomanEncoding" and not differences:
+        return "/MacRomanEncoding", (), tuple(sorted(shown.items()))
+    return ("/WinAnsiEncoding", tuple((code, _agl_name(shown[code], prog)) for code in diffs),
+            tuple(sorted(shown.items())))
 
 
 def _agl_name(glyph: str, prog: Program) -> str:
@@ -315,7 +327,7 @@ def embed_standard_fonts(pdf: pikepdf.Pdf) -> tuple[list[str], list[str]]:
             impossible.add(f"{base} (not embedded; no metric-compatible font to embed)")
             continue
         prog = program(path)
-        encoding, shown = _encoding(font, prog)
+        encoding, shown = _encoding(font, path)
         first, last = 32, 255
         for key in ("/FontDescriptor", "/Widths", "/FirstChar", "/LastChar", "/Encoding", "/ToUnicode"):
             if key in font and key != "/ToUnicode":

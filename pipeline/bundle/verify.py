@@ -79,6 +79,7 @@ class Verification:
     manifest_status: str = ""
     approval: dict[str, Any] = field(default_factory=dict)
     trusted_from: tuple[str, ...] = ()
+    pdfa: dict[str, Any] = field(default_factory=dict)  # with --pdfa: the level the bundle reached
 
     @property
     def ok(self) -> bool:
@@ -121,7 +122,7 @@ class Verification:
             "pages": self.pages, "revisions": self.revisions, "status": self.manifest_status,
             "problems": [p.as_dict() for p in self.problems], "notes": self.notes,
             "signatures": [s.as_dict() for s in self.signatures], "approval": self.approval,
-            "trusted_certificates_from": list(self.trusted_from),
+            "trusted_certificates_from": list(self.trusted_from), "pdfa": self.pdfa or None,
             "warning": UNSIGNED_WARNING if self.verdict == "unsigned" else None,
         }, indent=2, ensure_ascii=False)
 
@@ -136,7 +137,7 @@ def review_folders(path: Path, review: Path | None) -> list[Path]:
 
 
 def verify_bundle(path: Path, evidence: Path | None = None, trust: tuple[Path, ...] = (),
-                  review: Path | None = None) -> Verification:
+                  review: Path | None = None, pdfa: bool = False) -> Verification:
     result = Verification(path)
     try:
         data = path.read_bytes()
@@ -172,7 +173,28 @@ def verify_bundle(path: Path, evidence: Path | None = None, trust: tuple[Path, .
         widgets = _guard(result, "the signature fields", digests.signature_widgets, pdf) or []
     _check_signatures(data, trusted, revisions, widgets, sidecar, result)
     _check_register(folders, revisions, result)
+    if pdfa:
+        _check_pdfa(data, revisions, result)
     return result
+
+
+def _check_pdfa(data: bytes, revisions: Revisions, result: Verification) -> None:
+    """Validate the bundle as made (its first revision: a signature's form field is outside
+    what the validator accepts) against PDF/A-3b. A finding is reported, not a tampering."""
+    from ..archival import BUNDLE, validate
+
+    first = data[:revisions.items[0].end] if revisions.items else data
+    try:
+        conformance = validate(first, BUNDLE)
+    except Exception as exc:  # the validator reports problems as findings; this is a safety net
+        result.notes.append(f"PDF/A could not be checked ({_first_line(exc)})")
+        return
+    result.pdfa = {"level": conformance.level, "findings": conformance.findings,
+                   "revision": 1}
+    if conformance.passed:
+        result.notes.append(f"{conformance.level}: the bundle as made (revision 1) passes pikepdf.pdfa")
+    else:
+        result.notes.append(f"PDF/A: {conformance.summary()} (the bundle as made, revision 1)")
 
 
 def _first_line(exc: BaseException) -> str:
