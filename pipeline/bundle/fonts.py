@@ -191,48 +191,17 @@ def _embedded(font: Any) -> bool:
 
 
 def iter_fonts(pdf: pikepdf.Pdf) -> Iterator[Any]:
-    """Every font dictionary reachable from the pages: page resources, form XObjects,
-    annotation appearances, Type 3 glyph resources (each once)."""
+    """Every font dictionary reachable from the pages (each once)."""
     seen: set[tuple[int, int]] = set()
-    stack: list[Any] = []
-    for page in pdf.pages:
-        stack.append(page.obj.get("/Resources"))
-        for annot in page.obj.get("/Annots", Array()) if isinstance(page.obj.get("/Annots"), Array) else []:
-            appearance = annot.get("/AP") if isinstance(annot, Dictionary) else None
-            if isinstance(appearance, Dictionary):
-                for state in appearance.values():
-                    stack.extend(state.values() if isinstance(state, Dictionary) and
-                                 not isinstance(state, pikepdf.Stream) else [state])
-    while stack:
-        node = stack.pop()
-        if isinstance(node, pikepdf.Stream):
-            if node.objgen in seen:
-                continue
-            seen.add(node.objgen)
-            stack.append(node.get("/Resources"))
+    for resources in _resource_dicts(pdf):
+        fonts = resources.get("/Font")
+        if not isinstance(fonts, Dictionary):
             continue
-        if not isinstance(node, Dictionary):
-            continue
-        if node.is_indirect:
-            if node.objgen in seen:
-                continue
-            seen.add(node.objgen)
-        fonts = node.get("/Font")
-        if isinstance(fonts, Dictionary):
-            for font in fonts.values():
-                if isinstance(font, Dictionary) and font.objgen not in seen:
-                    if font.is_indirect:
-                        seen.add(font.objgen)
-                    yield font
-                    if font.get("/Subtype") == Name.Type3:
-                        stack.append(font.get("/Resources"))
-        xobjects = node.get("/XObject")
-        if isinstance(xobjects, Dictionary):
-            stack.extend(x for x in xobjects.values() if isinstance(x, pikepdf.Stream)
-                         and x.get("/Subtype") == Name.Form)
-        patterns = node.get("/Pattern")
-        if isinstance(patterns, Dictionary):
-            stack.extend(p for p in patterns.values() if isinstance(p, pikepdf.Stream))
+        for font in fonts.values():
+            if isinstance(font, Dictionary) and font.objgen not in seen:
+                if font.is_indirect:
+                    seen.add(font.objgen)
+                yield font
 
 
 def _encoding(font: Any, path: Path) -> tuple[Any, dict[int, str]]:
@@ -371,8 +340,20 @@ def share_font_files(pdf: pikepdf.Pdf) -> int:
 
 
 def _resource_dicts(pdf: pikepdf.Pdf) -> Iterator[Any]:
+    """Every resource dictionary the pages use: their own, their annotations' appearances',
+    form XObjects', patterns' and Type 3 fonts' (each once)."""
     seen: set[tuple[int, int]] = set()
-    stack = [page.obj.get("/Resources") for page in pdf.pages]
+    stack: list[Any] = []
+    for page in pdf.pages:
+        stack.append(page.obj.get("/Resources"))
+        annots = page.obj.get("/Annots")
+        for annot in annots if isinstance(annots, Array) else []:
+            appearance = annot.get("/AP") if isinstance(annot, Dictionary) else None
+            if isinstance(appearance, Dictionary):
+                for state in appearance.values():
+                    streams = state.values() if isinstance(state, Dictionary) and \
+                        not isinstance(state, pikepdf.Stream) else [state]
+                    stack.extend(x.get("/Resources") for x in streams if isinstance(x, pikepdf.Stream))
     while stack:
         node = stack.pop()
         if not isinstance(node, Dictionary):
@@ -382,7 +363,19 @@ def _resource_dicts(pdf: pikepdf.Pdf) -> Iterator[Any]:
                 continue
             seen.add(node.objgen)
         yield node
-        xobjects = node.get("/XObject")
-        if isinstance(xobjects, Dictionary):
-            stack.extend(x.get("/Resources") for x in xobjects.values()
-                         if isinstance(x, pikepdf.Stream) and x.get("/Subtype") == Name.Form)
+        for kind in ("/XObject", "/Pattern", "/Font"):
+            group = node.get(kind)
+            if not isinstance(group, Dictionary):
+                continue
+            for item in group.values():
+                if _has_resources(kind, item):
+                    stack.append(item.get("/Resources"))
+
+
+def _has_resources(kind: str, item: Any) -> bool:
+    """Form XObjects, patterns and Type 3 fonts carry resources of their own."""
+    if kind == "/Font":
+        return isinstance(item, Dictionary) and item.get("/Subtype") == Name.Type3
+    if kind == "/XObject":
+        return isinstance(item, pikepdf.Stream) and item.get("/Subtype") == Name.Form
+    return isinstance(item, (Dictionary, pikepdf.Stream))
