@@ -66,3 +66,8 @@ def evidence_copy(tmp_path: Path) -> Path:
     target = tmp_path / "evidence"
     shutil.copytree(EVIDENCE, target)
     return target
+
+
+# session fixtures several test files share: defined once here, so each is made once a run
+from .bundles import small  # noqa: E402, F401
+from .example_pack import example_pack  # noqa: E402, F401

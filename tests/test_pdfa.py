@@ -19,7 +19,7 @@ from pipeline.bundle.fonts import iter_fonts, number_font
 from . import awkward_pdfs as make
 from .bundles import small_workbook
 from .conftest import run_cli
-from .example_pack import Pack, example_pack  # noqa: F401
+from .example_pack import Pack
 
 RID = "MR-2026-H2"
 

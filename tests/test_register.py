@@ -20,7 +20,7 @@ from pipeline import register as reg
 from pipeline.register import IssueRefused, Register, RegisterError, next_version, plan_issue
 
 from .conftest import FINAL, GOOD
-from .example_pack import EPOCH, FINAL_EPOCH, RID, Pack, build, example_pack  # noqa: F401
+from .example_pack import EPOCH, FINAL_EPOCH, RID, Pack, build
 
 SHA_A, SHA_B = "a" * 64, "b" * 64
 MEETING = dt.date(2026, 12, 11)

@@ -15,9 +15,9 @@ from openpyxl import load_workbook
 
 from pipeline.bundle.approve import approve
 
-from .bundles import PASSWORD, Small, copy_of, small  # noqa: F401
+from .bundles import PASSWORD, Small, copy_of
 from .conftest import FINAL, run_cli
-from .example_pack import RID, Pack, build, example_pack  # noqa: F401
+from .example_pack import RID, Pack, build
 from .pki import identity, tsa_server
 
 

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from pipeline.bundle.manifest import Manifest, ManifestShape, parse_manifest, parse_object
 from pipeline.bundle.verify import verify_bundle
 
-from .bundles import Small, embedded_manifest, replace_manifest, save, small  # noqa: F401
+from .bundles import Small, embedded_manifest, replace_manifest, save
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers(-2**70, 2**70) | st.floats(allow_nan=True)

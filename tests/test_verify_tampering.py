@@ -26,7 +26,6 @@ from .bundles import (
     replace_manifest,
     save,
     sidecar_of,
-    small,  # noqa: F401 - a session fixture
     strip_signature,
 )
 from .conftest import run_cli
