@@ -20,6 +20,7 @@ import datetime as dt
 import gc
 import io
 import logging
+import re
 import warnings
 from collections import Counter
 from collections.abc import Iterator
@@ -81,17 +82,37 @@ def prepare(pdf: pikepdf.Pdf, flavour: str, when: dt.datetime) -> None:
     from pikepdf import pdfa
 
     strip_for_pdfa(pdf)
+    if isinstance(pdf.Root.get("/Metadata"), pikepdf.Stream):
+        with pdf.open_metadata(set_pikepdf_as_editor=False, update_docinfo=False) as meta:
+            for key in ("xmpMM:DocumentID", "xmpMM:InstanceID"):  # random in LibreOffice's PDF/A
+                if key in meta:
+                    del meta[key]
     pdfa.prepare(pdf, flavour)
-    stamp = when.replace(tzinfo=dt.UTC).isoformat()
-    with pdf.open_metadata(set_pikepdf_as_editor=False, update_docinfo=False) as meta:
-        for key in ("xmp:CreateDate", "xmp:ModifyDate", "xmp:MetadataDate"):
-            meta[key] = stamp
-        for key in ("xmpMM:DocumentID", "xmpMM:InstanceID"):  # random in LibreOffice's PDF/A
-            if key in meta:
-                del meta[key]
+    _fix_xmp_dates(pdf, when.replace(tzinfo=dt.UTC).isoformat())
     info = pdf.docinfo
     for key in ("/CreationDate", "/ModDate"):
         info[key] = pikepdf.String(pdf_date(when))
+
+
+_XMP_DATE = re.compile(rb"(<xmp:(?:CreateDate|ModifyDate|MetadataDate)>)[^<]*(</xmp:)"
+                       rb"|(xmp:(?:CreateDate|ModifyDate|MetadataDate)=\")[^\"]*(\")")
+
+
+def _fix_xmp_dates(pdf: pikepdf.Pdf, stamp: str) -> None:
+    """Set the XMP dates (prepare writes the time it ran as xmp:MetadataDate) to ``stamp``,
+    in the metadata stream itself: editing it through a new stream would leave the old one
+    behind in an appended update."""
+    stream = pdf.Root.get("/Metadata")
+    if not isinstance(stream, pikepdf.Stream):
+        return
+    value = stamp.encode()
+
+    def put(found: re.Match[bytes]) -> bytes:
+        if found.group(1):
+            return found.group(1) + value + found.group(2)
+        return found.group(3) + value + found.group(4)
+
+    stream.write(_XMP_DATE.sub(put, stream.read_bytes()))
 
 
 def save_kwargs(pdf: pikepdf.Pdf, flavour: str) -> dict[str, Any]:

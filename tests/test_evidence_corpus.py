@@ -119,9 +119,6 @@ def _walk_active(pdf: pikepdf.Pdf) -> list[str]:
     return found
 
 
-@pytest.mark.xfail(reason="known defect since PDF/A-3b preparation (issue 13) met the link sanitiser "
-                   "(issue 14): the kept https link is dropped; active content is still removed",
-                   strict=False)
 def test_nothing_active_reaches_the_auditor(corpus: dict[str, Any]) -> None:
     with pikepdf.open(corpus["pdf"]) as pdf:
         assert _walk_active(pdf) == []
@@ -154,9 +151,6 @@ def test_every_removal_is_listed_with_its_page(corpus: dict[str, Any]) -> None:
 @pytest.mark.parametrize("eid,values", [("EV-RL", ["Grace Kim", "Pass"]),
                                         ("EV-PK", ["LISTEDVALUE", "ORPHANDRAWN", "SECONDORPHAN"]),
                                         ("EV-LO", ["Alice Example", "CISO"])])
-@pytest.mark.xfail(reason="known defect: ReportLab and LibreOffice form appearances name /Helv without "
-                   "a font resource, PDF/A preparation refuses them and the form is attached, not "
-                   "shown (pikepdf-made forms pass)", strict=False)
 def test_forms_from_each_producer_are_flattened_and_kept(corpus: dict[str, Any], eid: str,
                                                          values: list[str]) -> None:
     entry = files(corpus)[eid]

@@ -6,6 +6,7 @@ and where."""
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import shutil
 from pathlib import Path
@@ -258,3 +259,39 @@ def test_an_untrusted_trust_file_is_one_clear_line(small: Small, tmp_path: Path)
     bad.write_text("hello", "utf-8")
     code, _, err = run_cli("verify", str(small.pdf), "--trust", str(bad))
     assert code == 1 and "not-a-cert.pem" in err and "Traceback" not in err
+
+
+def _manifest_update(path: Path, change: dict[str, Any]) -> None:
+    """What the bundle writer does when it appends its edits: a second revision whose manifest
+    says the bundle was written with two."""
+    from pyhanko.pdf_utils import generic
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+
+    with pikepdf.open(path) as pdf:
+        manifest = {**embedded_manifest(pdf), **change}
+        spec_ref = pdf.attachments["manifest.json"].obj.objgen
+    writer = IncrementalPdfFileWriter(io.BytesIO(path.read_bytes()), strict=False)
+    spec = writer.get_object(generic.Reference(*spec_ref, pdf=writer))
+    stream = generic.StreamObject({generic.NameObject("/Type"): generic.NameObject("/EmbeddedFile")},
+                                  stream_data=json.dumps(manifest).encode())
+    ef = generic.DictionaryObject({generic.NameObject("/F"): writer.add_object(stream)})
+    spec[generic.NameObject("/EF")] = ef
+    writer.mark_update(generic.Reference(*spec_ref, pdf=writer))
+    out = io.BytesIO()
+    writer.write(out)
+    path.write_bytes(out.getvalue())
+
+
+def test_a_bundle_written_with_an_appended_edit_counts_it_as_its_own(small: Small, tmp_path: Path) -> None:
+    copy = copy_of(small.pdf, tmp_path, sidecar=False)
+    _manifest_update(copy, {"revisions": 2})
+    code, report, _ = verify(copy)
+    assert code == 4 and report["verdict"] == "unsigned" and report["revisions"] == 2
+    incremental_update(copy, first_page_of(copy, "EV-A") - 1)  # a third revision: not its own
+    code, report, _ = verify(copy)
+    assert code == 1 and any(p["revision"] == 3 and "appended after the bundle was made" in p["what"]
+                             for p in problems(report))
+    claims_more = copy_of(small.pdf, tmp_path / "more", sidecar=False)
+    _manifest_update(claims_more, {"revisions": 7})  # more than a writer ever appends
+    code, report, _ = verify(claims_more)
+    assert code == 1 and any("revisions" in p["what"] for p in problems(report))

@@ -13,6 +13,7 @@ from typing import Any
 
 HEX64 = re.compile(r"[0-9a-f]{64}")
 MAX_PAGES = 10_000_000
+MAX_OWN_REVISIONS = 2  # written whole, or merged then edited by one appended update
 
 
 class ManifestShape(ValueError):
@@ -50,6 +51,7 @@ class Manifest:
     control: dict[str, Any] = field(default_factory=dict)
     documents: list[dict[str, Any]] = field(default_factory=list)
     raw: dict[str, Any] = field(default_factory=dict)
+    revisions: int = 1  # revisions the bundle was written with (its edits may be appended)
 
     def part_at(self, page: int) -> PartRef | None:
         for part in self.parts:
@@ -157,6 +159,7 @@ def _parse(raw: Any) -> Manifest:
     control = _dict(top.get("control", {}), "'control'")
     documents = [_dict(d, f"documents[{n}]") for n, d in enumerate(_list(top.get("documents", []),
                                                                          "'documents'"))]
+    revisions = _int(top.get("revisions", 1), "'revisions'", 1, MAX_OWN_REVISIONS)
     return Manifest(_str(top.get("review_id"), "'review_id'", allow_none=True),
                     _str(top.get("status"), "'status'"), pages, parts, files, digests, attachments,
-                    box, control, documents, top)  # type: ignore[arg-type]
+                    box, control, documents, top, revisions)  # type: ignore[arg-type]

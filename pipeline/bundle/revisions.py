@@ -29,6 +29,7 @@ class Revisions:
     first_sha256: str  # SHA-256 of the bytes of the first revision alone
     problem: str = ""
     trailing: int = 0  # bytes after the last revision's %%EOF that are not blank
+    own_sha256: dict[int, str] = field(default_factory=dict)  # n → SHA-256 of revisions 1..n
 
     @property
     def count(self) -> int:
@@ -64,7 +65,9 @@ def read_revisions(data: bytes) -> Revisions:
         if len(items) == 1:
             items[0].end = last
     first_end = items[0].end if items else len(data)
-    return Revisions(items, hashlib.sha256(data[:first_end]).hexdigest(), trailing=trailing)
+    prefixes = {r.number: hashlib.sha256(data[:r.end]).hexdigest() for r in items[:2]}
+    return Revisions(items, hashlib.sha256(data[:first_end]).hexdigest(), trailing=trailing,
+                     own_sha256=prefixes)
 
 
 def _eof_after(data: bytes, start: int, limit: int) -> int:

@@ -163,6 +163,7 @@ def verify_bundle(path: Path, evidence: Path | None = None, trust: tuple[Path, .
         return result
     with pdf:
         manifest = _embedded_manifest(pdf, result)
+        own = min(manifest.revisions, revisions.count) if manifest is not None else 1
         _guard(result, "the pages", _check_pages, pdf, manifest, revisions, result)
         if manifest is not None:
             _guard(result, "the manifest", _check_manifest, pdf, manifest, sidecar, result)
@@ -171,30 +172,40 @@ def verify_bundle(path: Path, evidence: Path | None = None, trust: tuple[Path, .
         _guard(result, "the stamps", _check_stamps, pdf, result)
         _guard(result, "the links", _check_links, pdf, result)
         widgets = _guard(result, "the signature fields", digests.signature_widgets, pdf) or []
-    _check_signatures(data, trusted, revisions, widgets, sidecar, result)
-    _check_register(folders, revisions, result)
+    _check_signatures(data, trusted, revisions, widgets, sidecar, result, own)
+    _check_register(folders, revisions, result, own)
     if pdfa:
-        _check_pdfa(data, revisions, result)
+        _check_pdfa(data, revisions, result, own)
     return result
 
 
-def _check_pdfa(data: bytes, revisions: Revisions, result: Verification) -> None:
-    """Validate the bundle as made (its first revision: a signature's form field is outside
+def _made_sha256(revisions: Revisions, own: int) -> str:
+    return revisions.own_sha256.get(own, revisions.first_sha256)
+
+
+def _made(data: bytes, revisions: Revisions, own: int) -> bytes:
+    """The bundle as it was made: its own revisions, without what came after (signatures)."""
+    return data[:revisions.items[own - 1].end] if len(revisions.items) >= own else data
+
+
+def _check_pdfa(data: bytes, revisions: Revisions, result: Verification, own: int) -> None:
+    """Validate the bundle as made (before any signature: a signature's form field is outside
     what the validator accepts) against PDF/A-3b. A finding is reported, not a tampering."""
     from ..archival import BUNDLE, validate
 
-    first = data[:revisions.items[0].end] if revisions.items else data
+    first = _made(data, revisions, own)
     try:
         conformance = validate(first, BUNDLE)
     except Exception as exc:  # the validator reports problems as findings; this is a safety net
         result.notes.append(f"PDF/A could not be checked ({_first_line(exc)})")
         return
     result.pdfa = {"level": conformance.level, "findings": conformance.findings,
-                   "revision": 1}
+                   "revision": own}
+    made = f"the bundle as made (revision{'s 1–' if own > 1 else ' '}{own})"
     if conformance.passed:
-        result.notes.append(f"{conformance.level}: the bundle as made (revision 1) passes pikepdf.pdfa")
+        result.notes.append(f"{conformance.level}: {made} passes pikepdf.pdfa")
     else:
-        result.notes.append(f"PDF/A: {conformance.summary()} (the bundle as made, revision 1)")
+        result.notes.append(f"PDF/A: {conformance.summary()} ({made})")
 
 
 def _first_line(exc: BaseException) -> str:
@@ -404,7 +415,7 @@ def _check_sources(manifest: Manifest, evidence: Path, result: Verification) -> 
 
 def _check_signatures(data: bytes, trusted: Trusted, revisions: Revisions,
                       widgets: list[tuple[int, str]], sidecar: dict[str, Any] | None,
-                      result: Verification) -> None:
+                      result: Verification, made_with: int = 1) -> None:
     try:
         checks = check_signatures(data, trusted) if b"/ByteRange" in data or widgets else []
     except ValueError as exc:
@@ -427,7 +438,7 @@ def _check_signatures(data: bytes, trusted: Trusted, revisions: Revisions,
         else:
             result.notes.append(f"{who} ({check.level}, {check.signed_at}) is by a certificate you "
                                 f"trust ({check.fingerprint})")
-    own = max((c.revision for c in checks if c.intact), default=1)
+    own = max((c.revision for c in checks if c.intact), default=made_with)
     for revision in revisions.items:
         if revision.number > own:
             after = "the last signature" if checks else "the bundle was made"
@@ -456,7 +467,8 @@ def _check_signatures(data: bytes, trusted: Trusted, revisions: Revisions,
                            f"sidecar manifest records the signer {recorded}: it was re-signed.")
 
 
-def _check_register(folders: list[Path], revisions: Revisions, result: Verification) -> None:
+def _check_register(folders: list[Path], revisions: Revisions, result: Verification,
+                    own: int = 1) -> None:
     from ..register import REGISTER, Register, RegisterError
 
     folder = next((f for f in folders if (f / REGISTER).is_file()), None)
@@ -471,7 +483,7 @@ def _check_register(folders: list[Path], revisions: Revisions, result: Verificat
     mine = [e for e in signed if e.sha256 == result.sha256]
     if not result.signatures:
         stripped = [e for e in signed if e.extra.get("signed_from") in (result.sha256,
-                                                                        revisions.first_sha256)]
+                                                                        _made_sha256(revisions, own))]
         if stripped:
             entry = stripped[-1]
             result.problem(f"the issue register ({register.path}) records that this bundle was signed "
