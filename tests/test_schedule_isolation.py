@@ -143,7 +143,7 @@ def slow(r, folder, *_):
 runner.build_into = slow
 r = ReviewSchedule(name="acme", workbook=Path(sys.argv[1]), evidence=Path(sys.argv[2]),
                    output=Path(sys.argv[3]), timezone="Europe/London")
-runner.run_due([r], dt.datetime(2026, 12, 4, 9, 0, tzinfo=dt.UTC))
+runner.run_due([r], dt.datetime(2026, 11, 19, 9, 0, tzinfo=dt.UTC))
 """
 
 
