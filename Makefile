@@ -47,6 +47,7 @@ bench: $(BIN)/.installed
 	$(BIN)/python benchmarks/bundle_vs_qpdf.py
 	$(BIN)/python benchmarks/verify_large.py
 	$(BIN)/python benchmarks/pack.py
+	$(BIN)/python benchmarks/robustness.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -45,10 +45,16 @@ def user_errors(func: F) -> F:
     """Show a :class:`UserError` as one line on stderr with exit 1; never a traceback.
     Any other exception is a bug: say so plainly, still without a traceback."""
 
+    def call(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except OSError as exc:  # the disk or the folders, not a bug: say which and what to do
+            raise faults.user_error(exc) from exc
+
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
-            return func(*args, **kwargs)
+            return call(*args, **kwargs)
         except UserError as exc:
             if kwargs.get("as_json"):  # machine output stays machine output, on stdout
                 report = getattr(exc, "report", None)
@@ -65,9 +71,6 @@ def user_errors(func: F) -> F:
             sys.exit(130)
         except (click.exceptions.Exit, click.ClickException, SystemExit):
             raise
-        except OSError as exc:  # the disk or the folders, not a bug: say which and what to do
-            click.echo(f"error: {faults.describe(exc)}", err=True)
-            sys.exit(1)
         except Exception as exc:
             click.echo(
                 f"error: internal problem ({type(exc).__name__}: {exc}). This is a bug in "
@@ -90,6 +93,10 @@ def _print_findings(findings: list[Any], out: Any) -> None:
 def _parent_exists(path: Path, option: str) -> None:
     """An output path whose folder does not exist is a typo, not a request to create folders."""
     parent = path.resolve().parent
+    blocker = faults.blocking_file(parent)
+    if blocker is not None:
+        raise UserError(f"{option} {path}: {blocker} is a file, not a folder; choose a folder (or "
+                        "move that file away) and run again.")
     if not parent.is_dir():
         raise UserError(f"{option} {path}: the folder {parent} does not exist; check the path or "
                         "create the folder first.")

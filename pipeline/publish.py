@@ -137,12 +137,16 @@ class Publication:
     ``pub.commit()`` returns the published folder. On an exception or a signal before the
     commit, the staging folder is removed and nothing is published."""
 
-    def __init__(self, out_root: Path, review_id: str, stage: Stage, *, at_least: int = 1) -> None:
+    def __init__(self, out_root: Path, review_id: str, stage: Stage, *, at_least: int = 1,
+                 file_names: tuple[str, ...] = ()) -> None:
+        """``file_names``: the names the build will write, checked against 255 bytes before
+        anything is made (so the message can say how long the Review ID may be)."""
         if stage not in STAGES:
             raise ValueError(f"unknown stage {stage!r}")
         self._setup(out_root / review_id, prefix=f"{stage}-v", pointer=stage, at_least=at_least,
                     name_hint=f"shorten the Review ID '{_cut(review_id)}' on the Review sheet")
         self.review_id = review_id
+        self.file_names = file_names
 
     @classmethod
     def numbered(cls, folder: Path, *, at_least: int = 1) -> Publication:
@@ -151,6 +155,7 @@ class Publication:
         pub._setup(folder, prefix="v", pointer=None, at_least=at_least,
                    name_hint="use a shorter review name in the schedule file")
         pub.review_id = folder.name
+        pub.file_names = ()
         return pub
 
     def _setup(self, folder: Path, *, prefix: str, pointer: str | None, at_least: int,
@@ -195,6 +200,10 @@ class Publication:
 
     def __enter__(self) -> Publication:
         problem = name_problem(self.folder, self.name_hint)
+        longest = max(self.file_names, key=lambda n: len(os.fsencode(n)), default="")
+        if not problem and len(os.fsencode(longest)) > NAME_MAX:
+            problem = name_problem(Path(longest), self._name_hint(
+                OSError(errno.ENAMETOOLONG, os.strerror(errno.ENAMETOOLONG), longest)))
         if problem:
             raise UserError(problem)
         with reported(self.folder, name_hint=self.name_hint):

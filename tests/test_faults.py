@@ -14,6 +14,7 @@ import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -247,3 +248,35 @@ def test_free_space_check_says_how_much(tmp_path: Path) -> None:
     with pytest.raises(EnvironmentFault) as fault:
         faults.check_free_space(tmp_path, 10**18)
     assert "no space left on the disk (" in str(fault.value) and "needed" in str(fault.value)
+
+
+# ------------------------------------------------------------------ through `isms-review build`
+
+
+def test_build_with_out_below_a_regular_file_is_one_line(tmp_path: Path) -> None:
+    from .conftest import EVIDENCE, GOOD
+
+    blocker = tmp_path / "notes.txt"
+    blocker.write_text("a file")
+    code, _, err = run_cli("build", str(GOOD), "--evidence", str(EVIDENCE), "--out", str(blocker / "out"))
+    assert code == 1, err
+    last = err.strip().splitlines()[-1]
+    assert last.startswith("error: ") and f"{blocker} is a file, not a folder" in last
+    assert "internal problem" not in err and "Traceback" not in err
+
+
+def test_build_with_a_review_id_too_long_for_file_names(mutate: Any, tmp_path: Path) -> None:
+    from .conftest import EVIDENCE
+
+    def long_id(wb: Any) -> None:
+        review = wb["Review"]
+        row = next(r for r in range(1, 60) if review[f"A{r}"].value == "Review ID")
+        review[f"B{row}"] = "MR-" + "X" * 237  # 240 characters: the folder fits, the files do not
+
+    code, _, err = run_cli("build", str(mutate(long_id)), "--evidence", str(EVIDENCE), "--out",
+                           str(tmp_path / "out"))
+    assert code == 1, err
+    assert "internal problem" not in err and "Traceback" not in err
+    last = err.strip().splitlines()[-1]
+    assert "shorten the Review ID" in last and f"at most {NAME_MAX} bytes" in last
+    assert "at most 225 fit" in last  # the longest name: <id>-pre-read-bundle-manifest.json

@@ -60,7 +60,7 @@ def test_due_moment_follows_daylight_saving(tmp_path: Path) -> None:
     assert summer.utcoffset() == dt.timedelta(hours=1) and summer.hour == 7
 
 
-DUE = dt.datetime(2026, 12, 4, 7, 0, tzinfo=LONDON)  # the example: meeting Fri 11 Dec, lead 5
+DUE = dt.datetime(2026, 11, 19, 7, 0, tzinfo=LONDON)  # the example: meeting Thu 26 Nov, lead 5
 
 
 def versions(tmp: Path) -> list[dict[str, Any]]:
@@ -145,18 +145,18 @@ def schedule_file(tmp: Path, **extra: str) -> Path:
 
 def test_once_and_list_from_the_command_line(tmp_path: Path) -> None:
     path = schedule_file(tmp_path)
-    code, out, _ = run_cli("schedule", str(path), "--list", "--now", "2026-12-01T12:00")
-    assert code == 0 and out.strip() == "acme: due Fri 2026-12-04 07:00 GMT; waiting"
-    code, out, _ = run_cli("schedule", str(path), "--once", "--now", "2026-12-04T07:30Z")
+    code, out, _ = run_cli("schedule", str(path), "--list", "--now", "2026-11-16T12:00")
+    assert code == 0 and out.strip() == "acme: due Thu 2026-11-19 07:00 GMT; waiting"
+    code, out, _ = run_cli("schedule", str(path), "--once", "--now", "2026-11-19T07:30Z")
     assert code == 0 and "acme: generated v1" in out
-    code, out, _ = run_cli("schedule", str(path), "--list", "--now", "2026-12-04T08:00Z")
-    assert "generated v1 at 2026-12-04T07:30:00+00:00" in out
+    code, out, _ = run_cli("schedule", str(path), "--list", "--now", "2026-11-19T08:00Z")
+    assert "generated v1 at 2026-11-19T07:30:00+00:00" in out
 
 
 def test_lock_stops_a_second_scheduler(tmp_path: Path) -> None:
     path = schedule_file(tmp_path)
     with locked(state_path(tmp_path / "out")):
-        code, _, err = run_cli("schedule", str(path), "--once", "--now", "2026-12-05T09:00")
+        code, _, err = run_cli("schedule", str(path), "--once", "--now", "2026-11-20T09:00")
     assert code == 1 and "another isms-review scheduler is running" in err
 
 
@@ -256,8 +256,8 @@ def test_example_schedule_lists(tmp_path: Path) -> None:
     reviews = load_schedule(ROOT / "examples" / "schedule.toml")
     assert [r.name for r in reviews] == ["acme-2026-q4"]
     code, out, _ = run_cli("schedule", str(ROOT / "examples" / "schedule.toml"), "--list", "--now",
-                           "2026-12-01T00:00")
-    assert code == 0 and "acme-2026-q4: due Fri 2026-12-04 07:00 GMT" in out
+                           "2026-11-16T00:00")
+    assert code == 0 and "acme-2026-q4: due Thu 2026-11-19 07:00 GMT" in out
 
 
 def test_once_exits_non_zero_when_a_review_fails(tmp_path: Path, workbook: Path) -> None:
@@ -266,6 +266,6 @@ def test_once_exits_non_zero_when_a_review_fails(tmp_path: Path, workbook: Path)
     wb.save(workbook)
     path = schedule_file(tmp_path)
     path.write_text(path.read_text().replace(str(GOOD), str(workbook)))
-    code, out, _ = run_cli("schedule", str(path), "--once", "--now", "2026-12-04T08:00Z")
+    code, out, _ = run_cli("schedule", str(path), "--once", "--now", "2026-11-19T08:00Z")
     assert code == 1 and "acme: failed" in out
     assert "required-empty" in (tmp_path / "out" / "acme" / "v1.failed.txt").read_text()

@@ -143,7 +143,7 @@ def slow(r, folder, *_):
 runner.build_into = slow
 r = ReviewSchedule(name="acme", workbook=Path(sys.argv[1]), evidence=Path(sys.argv[2]),
                    output=Path(sys.argv[3]), timezone="Europe/London")
-runner.run_due([r], dt.datetime(2026, 12, 4, 9, 0, tzinfo=dt.UTC))
+runner.run_due([r], dt.datetime(2026, 11, 19, 9, 0, tzinfo=dt.UTC))
 """
 
 
@@ -242,3 +242,23 @@ def test_state_shape_checker_names_the_place() -> None:
         "reviews → 'a' → versions[0] → 'late' is missing or not a true/false")
     assert "does not increase" in str(shape_problem({"reviews": {"a": {"versions": [entry, entry]}}}))
     assert shape_problem({"reviews": {"a": {"versions": [{**entry, "version": True}]}}})
+
+
+def test_sigterm_under_once_stops_the_build_and_leaves_no_version(tmp_path: Path) -> None:
+    from .test_schedule import schedule_file
+
+    path = schedule_file(tmp_path, meeting='"2026-11-24T10:00"')
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1"}
+    process = subprocess.Popen([sys.executable, "-m", "pipeline", "schedule", str(path), "--once"],
+                               cwd=ROOT, stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env)
+    assert process.stderr is not None
+    seen = ""
+    deadline = time.monotonic() + 120
+    while "rendering" not in seen and time.monotonic() < deadline:
+        seen += process.stderr.readline()
+    process.send_signal(signal.SIGTERM)
+    _, rest = process.communicate(timeout=90)
+    assert process.returncode == 143, seen + rest
+    assert rest.strip().splitlines()[-1] == ("error: stopped by SIGTERM: nothing was published (the "
+                                             "previous pack, if any, is unchanged).")
+    assert not (tmp_path / "out" / "acme").exists()  # no v1/, no staging, not even the folder

@@ -50,13 +50,16 @@ def build_ok(workbook: Path, out: Path) -> Path:
 
 @pytest.fixture(scope="module")
 def packs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
-    """An old pack (the example) and the hashes of a new one (Location changed), built once."""
+    """An old pack (the example) and the hashes of the new one a changed workbook (Location)
+    makes when built over it (the issue register there makes it the next version), built once."""
     tmp = tmp_path_factory.mktemp("signals")
     changed = tmp / "changed.xlsx"
     wb = load_workbook(GOOD)
-    wb["Review"]["B14"] = "Board room, 6th floor"
+    row = next(r for r in range(1, 40) if wb["Review"][f"A{r}"].value == "Location")
+    wb["Review"][f"B{row}"] = "Board room, 6th floor"
     wb.save(changed)
     old = build_ok(GOOD, tmp / "old")
+    shutil.copytree(tmp / "old", tmp / "new", symlinks=True)
     new = build_ok(changed, tmp / "new")
     assert digest(old) != digest(new)
     return {"old_out": tmp / "old", "old": digest(old), "new": digest(new), "changed": changed}
@@ -132,7 +135,9 @@ def kill_at(packs: dict[str, object], tmp_path: Path, delay: float) -> str:
     for pid in processes_mentioning(str(out)):  # an orphaned LibreOffice of the killed build
         os.kill(pid, signal.SIGKILL)
     published = build_ok(packs["changed"], out)  # type: ignore[arg-type]  # the next run
-    assert leftovers(out / RID) == [] and digest(published) == packs["new"]
+    assert leftovers(out / RID) == []
+    if which == "old":  # nothing of the killed build counted: the next run makes the same pack
+        assert digest(published) == packs["new"]
     for version in (out / RID).glob("pre-read-v*"):
         assert digest(version) in (packs["old"], packs["new"]), version.name
     return which

@@ -30,6 +30,7 @@ from ..documents.render import render_documents, resolve_template
 from ..files import atomic_write_bytes, safe_name, source_date
 from ..office import ConversionError, ConversionFailure, convert_batch
 from ..publish import Publication
+from ..signals_guard import deferred
 from ..workbook.findings import Finding, Report
 from ..workbook.model import WorkbookData
 from ..workbook.validate import Stage
@@ -120,15 +121,24 @@ def build(options: BuildOptions) -> BuildResult:
     """Prepare, write the pack into a staging folder, publish it whole, record the issue."""
     o = options
     p = prepare(o)
-    with Publication(o.out, p.review_id, o.stage) as pub:
+    with Publication(o.out, p.review_id, o.stage, file_names=_names(p.review_id, o.stage)) as pub:
         issue = _plan(p, o, o.out / p.review_id)
         bundled = write_pack(p, o, pub.staging, issue)
         o.progress(f"publishing {o.stage} version {pub.version} to {o.out / p.review_id / o.stage}")
-        folder = pub.commit()
-        files = sorted(f for f in folder.rglob("*") if f.is_file() and not f.name.startswith("."))
-        issue.record(files, o.workbook, p.review_id, p.when)
+        with deferred():  # published and recorded together: a signal waits for both
+            folder = pub.commit()
+            files = sorted(f for f in folder.rglob("*") if f.is_file() and not f.name.startswith("."))
+            issue.record(files, o.workbook, p.review_id, p.when)
     return BuildResult(folder=folder, files=files, report=p.checked.report, analysis=p.analysis,
                        bundle=bundled, messages=issue.messages)
+
+
+def _names(review_id: str, stage: Stage) -> tuple[str, ...]:
+    """The longest file names this stage writes (each must fit in 255 bytes)."""
+    bundle = "bundle" if stage == "final" else "pre-read-bundle"
+    documents = [suffix for _, suffix, _ in DOCUMENTS[stage]]
+    return tuple(f"{review_id}-{name}" for name in (f"{bundle}-manifest.json", "analysis.json",
+                                                    *(f"{d}.docx" for d in documents)))
 
 
 def build_into(options: BuildOptions, folder: Path) -> BuildResult:

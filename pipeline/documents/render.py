@@ -236,7 +236,7 @@ def render_one(template: Path, ctx: ReviewContext, charts: dict[str, bytes],
 Job = tuple[Path, Path, str]  # template, output docx, document title
 
 
-class _OverBudget(Exception):
+class _OverBudget(BaseException):  # not Exception: no library code may swallow it
     """SIGXCPU: the template used up its CPU-time budget."""
 
 
@@ -257,6 +257,9 @@ def _child(jobs: list[Job], ctx: ReviewContext, charts: dict[str, bytes], when: 
             _limit_cpu(budget)
             try:
                 out.write_bytes(render_one(template, ctx, charts, title, when))
+            except OSError as exc:  # the disk, not the template: the build reports it as such
+                conn.send(("oserror", (exc.errno, exc.strerror, exc.filename)))
+                return
             except _OverBudget:
                 conn.send(("error", f"{template.name}: rendering took longer than {budget:.0f} s "
                                     "of processor time, the limit for this much review data (a "
@@ -337,5 +340,8 @@ def render_documents(jobs: list[Job], ctx: ReviewContext, charts: dict[str, byte
             process.kill()
         process.join(10)
         parent.close()
+    if status == "oserror":
+        code, reason, filename = message
+        raise OSError(code, reason, filename)
     if status != "ok":
         raise TemplateProblem(message)

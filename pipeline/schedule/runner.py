@@ -15,6 +15,7 @@ import datetime as dt
 import hashlib
 import json
 import logging
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -68,9 +69,13 @@ def meeting_and_lead(review: ReviewSchedule) -> tuple[dt.date, int, HolidayCalen
     return meeting, int(lead), calendar
 
 
-def build_into(review: ReviewSchedule, folder: Path,
-               calendar: HolidayCalendar | None = None) -> tuple[str, list[str]]:
-    """Build the pre-read pack into ``folder``; the pack's folder and files, relative to it."""
+def build_into(review: ReviewSchedule, folder: Path, calendar: HolidayCalendar | None = None,
+               now: dt.datetime | None = None) -> tuple[str, list[str]]:
+    """Build the pre-read pack into ``folder``; the pack's folder and files, relative to it.
+    Runs in its own child process: the build time is the scheduler's clock (``now``, e.g.
+    ``--now``) unless SOURCE_DATE_EPOCH is set, so the pack is dated the moment it is issued."""
+    if now is not None and not os.environ.get("SOURCE_DATE_EPOCH", "").strip():
+        os.environ["SOURCE_DATE_EPOCH"] = str(max(int(now.timestamp()), 0))
     result = build_pack(BuildOptions(
         review.workbook, review.evidence, folder, "pre-read",
         progress=lambda step: log.info("%s: %s", review.name, step),
@@ -156,7 +161,8 @@ def run_review(review: ReviewSchedule, now: dt.datetime, state: dict[str, Any]) 
         number = pub.version
         log.info("%s: generating pre-read v%d (due %s%s)", review.name, number, due.isoformat(),
                  "; LATE: catching up a missed run" if late else "")
-        result = run_isolated(build_into, review, pub.staging, calendar, time_limit=review.time_limit)
+        result = run_isolated(build_into, review, pub.staging, calendar, now,
+                              time_limit=review.time_limit)
         if not result.ok:
             _failure(base, number, result)
             record["failure"] = _next_failure(record, now, sha)
