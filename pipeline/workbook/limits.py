@@ -8,9 +8,8 @@ are decided here, from the XML, before calamine sees the sheet — each limit br
 :class:`WorkbookFileError` naming the sheet, the cell and the limit.
 
 The common case costs one pass over each sheet's XML: every cell reference must be a plain
-``A1``..``Z99999`` and every row number below 100,000. Anything else (wide sheets, cells without
-a reference, namespace prefixes) is measured exactly, which is slower but only happens for
-unusual files.
+``A1``..``Z99999``. Anything else (wide sheets, cells without a reference, namespace prefixes)
+is measured exactly, which is slower but only happens for unusual files.
 """
 
 from __future__ import annotations
@@ -31,10 +30,10 @@ TEXT_CHARS = 500  # one cell of any other column
 _UPPER_DIGITS = bytes(
     ord("A") if 65 <= b <= 90 else ord("0") if 48 <= b <= 57 else b for b in range(256)
 )
-# on the translated XML (letters → A, digits → 0): a cell or row whose reference is anything but
-# a plain A1..Z99999 (or row 1..99999) reference written first
+# on the translated XML (letters → A, digits → 0): a cell whose reference is anything but a plain
+# A1..Z99999 reference written first. (Rows need no check: the reader places a cell by its own
+# reference, and uses a row's number only for cells without one, which this pattern catches.)
 _ODD_CELL = re.compile(rb'<c(?! r="A0{1,5}")[\s>/]')
-_ODD_ROW = re.compile(rb'<row(?! r="0{1,5}")[\s>/]')
 _TAG = re.compile(rb"<(?:[\w.-]+:)?(row|c)(\s[^>]*?)?(/?)>")
 _R_ATTR = re.compile(rb'(?:^|\s)r\s*=\s*["\']([A-Za-z]*)([0-9]*)["\']')
 _SHARED_CELL = re.compile(rb"<(?:[\w.-]+:)?c\s([^>]*?\bt\s*=\s*[\"']s[\"'][^>]*)>\s*"
@@ -92,8 +91,7 @@ def shared_string_lengths(sst: bytes) -> TextBudget:
 def check_sheet_xml(path: Path, name: str, xml: bytes, budget: TextBudget) -> None:
     """Raise :class:`WorkbookFileError` when reading this sheet would exceed a limit."""
     plain = b"<sheetData" in xml[:65536] or b"<sheetData" in xml
-    translated = xml.translate(_UPPER_DIGITS) if plain else b""
-    if not plain or _ODD_CELL.search(translated) or _ODD_ROW.search(translated):
+    if not plain or _ODD_CELL.search(xml.translate(_UPPER_DIGITS)):
         _check_extent(path, name, xml)
     # else: every cell lies within A1:Z99999, so at most 2.6 million cells and < MAX_ROWS rows
     _check_text(path, name, xml, budget)

@@ -42,6 +42,15 @@ def _hundredfold(small: float, large: float) -> bool:
     return small > 0 and large > 0 and HUNDRED_FOLD[0] <= large / small <= HUNDRED_FOLD[1]
 
 
+def _near_hundredfold(value: float, reference: float) -> bool:
+    """A wide first filter (20x to 750x either way) before the exact leave-one-out test."""
+    a, b = abs(value), abs(reference)
+    if not a or not b:
+        return False
+    ratio = a / b if a > b else b / a
+    return 20.0 <= ratio <= 750.0
+
+
 def _off(value: float, reference: float) -> str | None:
     """'smaller' or 'larger' when ``value`` is about 100 times off ``reference``."""
     if _hundredfold(abs(value), abs(reference)):
@@ -56,17 +65,19 @@ def metric_scale(data: WorkbookData) -> Iterator[Finding]:
     if table is None or not {"Metric ID", "Value"} <= table.columns.keys():
         return
     by_metric: dict[str, list[Record]] = {}
-    for rec in table.records:
-        if rec["Metric ID"] is not None and isinstance(rec["Value"], float | int):
-            by_metric.setdefault(str(rec["Metric ID"]).casefold(), []).append(rec)
+    for rec in table.records:  # names checked above: read the values directly
+        metric, value = rec.values.get("Metric ID"), rec.values.get("Value")
+        if metric is not None and isinstance(value, float | int):
+            by_metric.setdefault(str(metric).casefold(), []).append(rec)
     for recs in by_metric.values():
         yield from _one_metric(table, recs)
 
 
 def _one_metric(table: Table, recs: list[Record]) -> Iterator[Finding]:
     metric = recs[0]["Metric ID"]
-    values = [float(r["Value"]) for r in recs]
-    targets = Counter(float(r["Target"]) for r in recs if isinstance(r["Target"], float | int))
+    values = [float(r.values["Value"]) for r in recs]
+    targets = Counter(float(t) for r in recs
+                      if isinstance(t := r.values.get("Target"), float | int))
     target = targets.most_common(1)[0][0] if targets else None
     unit = str(recs[0]["Unit"] or "").strip()
     percent = unit.casefold() in _PERCENT_UNITS
@@ -83,7 +94,12 @@ def _one_metric(table: Table, recs: list[Record]) -> Iterator[Finding]:
                   "Percentage; or change the unit.", first["Value"])
         return
     odd: set[int] = set()
+    nonzero_abs = [abs(v) for v in nonzero]
+    overall = statistics.median(nonzero_abs) if nonzero_abs else None
     for i, rec in enumerate(recs):
+        if overall is not None and values[i] and not _near_hundredfold(values[i], overall) and (
+                target is None or not _near_hundredfold(values[i], target)):
+            continue  # far from 100x the metric's median and target: the common case, fast
         others = [v for j, v in enumerate(values) if j != i and v]
         reference = statistics.median(others) if len(others) >= 2 else target
         if reference is None or not values[i]:

@@ -216,7 +216,8 @@ def _scan_sheets(path: Path) -> tuple[set[str], dict[str, set[tuple[int, int]]]]
                     ) from None
                 check_sheet_xml(path, name, xml, budget)
                 checked.add(name)
-                if (b"<f" in xml or b":f" in xml) and _FORMULA.search(xml):
+                if (b"<f" in xml or (b"<sheetData" not in xml and b":f" in xml)) and (
+                        _FORMULA.search(xml)):  # a prefixed namespace (<x:f>) has no <sheetData
                     found[name] = _scan_formulas(xml)
     except (zipfile.BadZipFile, ElementTree.ParseError, KeyError, OSError, ValueError):
         return checked, found  # calamine reports a damaged file in its own words

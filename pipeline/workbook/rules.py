@@ -47,8 +47,9 @@ def unique_ids(data: WorkbookData) -> Iterator[Finding]:
         if id_col is None or id_col.name not in table.columns:
             continue
         first: dict[str, int] = {}
+        name = id_col.name  # declared: the hot loops below read rec.values directly
         for rec in table.records:
-            key = rec[id_col.name]
+            key = rec.values.get(name)
             if key is None:
                 continue
             folded = str(key).casefold()
@@ -67,7 +68,7 @@ def metric_periods(data: WorkbookData) -> Iterator[Finding]:
     seen: dict[tuple[str, str], int] = {}
     lengths: dict[str, tuple[str, int]] = {}
     for rec in table.records:
-        metric, period = rec["Metric ID"], rec["Period"]
+        metric, period = rec.values.get("Metric ID"), rec.values.get("Period")
         if metric is None or not isinstance(period, Period):
             continue
         key = (str(metric).casefold(), period.label)
@@ -94,9 +95,10 @@ def references(data: WorkbookData) -> Iterator[Finding]:
             target = data.tables.get(target_sheet)
             if target is None or not target.present or target_col not in target.columns:
                 continue
-            known = {str(r[target_col]).casefold() for r in target.records if r[target_col]}
+            known = {str(v).casefold() for r in target.records
+                     if (v := r.values.get(target_col))}
             for rec in table.records:
-                value = rec[col.name]
+                value = rec.values.get(col.name)
                 if value is not None and str(value).casefold() not in known:
                     yield _at(table, rec, col.name, "dangling-reference",
                               f"{col.name} '{value}' does not exist on the sheet "
@@ -129,15 +131,17 @@ def after_cutoff(data: WorkbookData) -> Iterator[Finding]:
     for table in data.tables.values():
         dated = [c.name for c in table.sheet.columns
                  if c.not_after_cutoff and c.name in table.columns]
+        has_period = "Period" in table.columns
         for rec in table.records:
+            get = rec.values.get
             for name in dated:
-                value = rec[name]
+                value = get(name)
                 if isinstance(value, dt.date) and value > cutoff:
                     yield _at(table, rec, name, "after-cutoff",
                               f"'{name}' {value.isoformat()} is after the data cut-off "
                               f"({cutoff.isoformat()}): correct the date, or move the cut-off "
                               "on the Review sheet.", value.isoformat())
-            period = rec["Period"] if "Period" in table.columns else None
+            period = get("Period") if has_period else None
             if isinstance(period, Period) and period.start > cutoff:
                 yield _at(table, rec, "Period", "after-cutoff",
                           f"The period {period.label} starts after the data cut-off "
