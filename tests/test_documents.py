@@ -42,7 +42,8 @@ def pre_read_pack(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def final_pack(tmp_path_factory: pytest.TempPathFactory, pre_read_pack: Path) -> Path:
     out = tmp_path_factory.mktemp("final") / "out"
-    shutil.copytree(pre_read_pack.parent, out)  # the final record needs the circulated pre-read
+    # the final record needs the circulated pre-read (and the --out folder's issue register)
+    shutil.copytree(pre_read_pack.parent.parent, out, symlinks=True)
     with pytest.MonkeyPatch.context() as clock:
         clock.setenv("SOURCE_DATE_EPOCH", FINAL_EPOCH)
         code, _, err = run_cli("build", str(FINAL), "--evidence", str(EVIDENCE), "--out", str(out),

@@ -13,11 +13,16 @@ from openpyxl.workbook.workbook import Workbook
 from .conftest import GOOD, findings, run_cli, validate_json
 
 Mutate = Callable[..., Path]
-DELIBERATE = 9  # the example's warnings for management (overdue actions, untreated risks…)
+DELIBERATE = 10  # the example's warnings for management (overdue actions, untreated risks…)
+# the example's two deliberate slips in its risk register (R-007 scored higher after controls,
+# R-119 repeating R-107): warnings to fix in the workbook that every mutation below inherits
+SLIPS = {("risk-residual-above-inherent", "F7"), ("risk-duplicate-description", "B35")}
 
 
 def _fixes(report: dict[str, Any]) -> list[dict[str, Any]]:
-    return [f for f in report["findings"] if f["category"] == "fix-workbook"]
+    """The workbook fixes a mutation caused: the example's own deliberate slips left out."""
+    return [f for f in report["findings"]
+            if f["category"] == "fix-workbook" and (f["code"], f["cell"].split("!")[-1]) not in SLIPS]
 
 
 def _one_fix(report: dict[str, Any], code: str, cell: str) -> dict[str, Any]:
@@ -169,9 +174,9 @@ def test_errors_come_first_and_categories_are_apart(mutate: Mutate) -> None:
     assert order == sorted(order, key=lambda cs: (cs[0] != "fix-workbook", cs[1] != "error"))
     management = [f for f in report["findings"] if f["category"] == "management-attention"]
     assert len(management) == DELIBERATE
-    assert {f["code"] for f in management} == {"action-overdue", "action-escalate",
+    assert {f["code"] for f in management} == {"action-overdue", "action-escalate", "nc-overdue",
                                                "risk-untreated", "major-nc-open"}
-    assert report["by_sheet"]["f Risks"] == {"errors": 1, "warnings": 4}
+    assert report["by_sheet"]["f Risks"] == {"errors": 1, "warnings": 6}  # 4 untreated, 2 slips
 
 
 def test_terminal_report_has_two_sections_and_a_count_per_sheet(mutate: Mutate) -> None:
@@ -179,11 +184,11 @@ def test_terminal_report_has_two_sections_and_a_count_per_sheet(mutate: Mutate) 
     code, out, _ = run_cli("validate", str(path))
     assert code == 1
     lines = out.splitlines()
-    fix = lines.index("== Fix the workbook: 1 error(s), 0 warning(s) ==")
+    fix = lines.index("== Fix the workbook: 1 error(s), 2 warning(s) ==")
     manage = lines.index(f"== For management attention: 0 error(s), {DELIBERATE} warning(s) ==")
     assert fix < manage
     assert "wrong-type" in lines[fix + 1]
-    assert lines[-2].startswith("Per sheet: f Risks: 1 error(s), 4 warning(s)")
+    assert lines[-2].startswith("Per sheet: f Risks: 1 error(s), 6 warning(s)")
     assert lines[-1].startswith("NOT OK: 1 error(s)")
 
 
@@ -195,6 +200,8 @@ def test_every_root_cause_code_is_for_the_workbook(code: str) -> None:
     assert code in CODES and category_of(code) == "fix-workbook"
 
 
-def test_the_good_example_has_no_workbook_fixes() -> None:
+def test_the_good_example_has_no_workbook_fixes_but_its_deliberate_slips() -> None:
     code, report = validate_json(GOOD)
-    assert code == 0 and not _fixes(report)
+    fixes = {(f["code"], f["cell"].split("!")[-1]) for f in report["findings"]
+             if f["category"] == "fix-workbook"}
+    assert code == 0 and fixes == SLIPS

@@ -83,23 +83,30 @@ def mixed_appetite(data: WorkbookData) -> Iterator[Finding]:
                       f"Risk appetite varies between risks ({values[0]} to {values[-1]}) but the "
                       "Review sheet states no 'Risk appetite rule': state how appetite is set, "
                       "or use one appetite for all risks.",
-                      data.tables[RISKS].actual_name or RISKS, value=", ".join(map(str, values)))
+                      table.actual_name or RISKS, table.header_row, table.column_index("Appetite"),
+                      value=", ".join(map(str, values)), column="Appetite")
 
 
-def known_ids(data: WorkbookData) -> set[str]:
-    """Every ID on every register (ID columns and metric IDs), case-folded."""
+def known_ids(data: WorkbookData) -> set[str] | None:
+    """Every ID on every register (ID columns and metric IDs), case-folded; None when a register
+    with IDs could not be read (its IDs are unknown, so no reference to them can be judged)."""
     out: set[str] = set()
-    for table in data.tables.values():
-        column = table.sheet.id_column
-        key = column.name if column is not None else next(iter(table.sheet.row_key), None)
-        if key is None or key not in table.columns:
+    for sheet in data.contract.sheets:
+        table = data.tables.get(sheet.name)
+        column = sheet.id_column
+        key = column.name if column is not None else next(iter(sheet.row_key), None)
+        if key is None or sheet.kind != "table":
             continue
+        if table is None or key not in table.columns:
+            return None
         out.update(str(r[key]).casefold() for r in table.records if r[key] is not None)
     return out
 
 
 def unknown_related(data: WorkbookData) -> Iterator[Finding]:
     known = known_ids(data)
+    if known is None:  # one cause, one finding: the unreadable register is already reported
+        return
     for table in data.tables.values():
         if RELATED not in table.columns:
             continue
