@@ -28,10 +28,12 @@ from pipeline.commands.options import BuildOptions  # noqa: E402
 EXAMPLE = ROOT / "examples" / "acme"
 
 
-def one_pack(out: Path) -> tuple[float, float, list[Path]]:
-    """(total seconds, seconds inside LibreOffice, the DOCX files converted)."""
+def one_pack(out: Path) -> tuple[float, float, list[Path], dict[str, float]]:
+    """(total seconds, seconds inside LibreOffice, the DOCX files converted, seconds per step
+    as the build reports its steps)."""
     spent: list[float] = []
     converted: list[Path] = []
+    marks: list[tuple[str, float]] = []
     real = office.convert_batch
 
     def timed(files: list[Path], outdir: Path, *args: object, **kwargs: object) -> object:
@@ -42,14 +44,19 @@ def one_pack(out: Path) -> tuple[float, float, list[Path]]:
             spent.append(time.perf_counter() - start)
             converted.extend(f for f in files if f.suffix == ".docx")
 
+    def progress(message: str) -> None:
+        marks.append((message.split(" ")[0], time.perf_counter()))
+
     build_module.convert_batch = timed  # type: ignore[assignment]
     try:
         start = time.perf_counter()
-        build(BuildOptions(EXAMPLE / "review.xlsx", EXAMPLE / "evidence", out))
+        build(BuildOptions(EXAMPLE / "review.xlsx", EXAMPLE / "evidence", out, progress=progress))
         total = time.perf_counter() - start
     finally:
         build_module.convert_batch = real
-    return total, sum(spent), converted
+    marks.append(("end", start + total))
+    steps = {name: marks[i + 1][1] - at for i, (name, at) in enumerate(marks[:-1])}
+    return total, sum(spent), converted, steps
 
 
 def bare_conversion(docs: list[Path], tmp: Path) -> float:
@@ -64,13 +71,16 @@ def main() -> None:
     runs = parser.parse_args().runs
     os.environ.setdefault("SOURCE_DATE_EPOCH", "1765000000")
     totals, office_times, rest, floors = [], [], [], []
+    per_step: dict[str, list[float]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         one_pack(Path(tmp) / "warm")  # fonts, matplotlib cache, imports
         for i in range(runs):
-            total, lo, docs = one_pack(Path(tmp) / f"run{i}")
+            total, lo, docs, steps = one_pack(Path(tmp) / f"run{i}")
+            for name, seconds in steps.items():
+                per_step.setdefault(name, []).append(seconds)
             copies = Path(tmp) / f"docs{i}"
             copies.mkdir()
-            published = Path(tmp) / f"run{i}" / "MR-2026-H2"
+            published = Path(tmp) / f"run{i}" / "MR-2026-H2" / "pre-read"
             for doc in docs:
                 (copies / doc.name).write_bytes((published / doc.name).read_bytes())
             floors.append(bare_conversion(sorted(copies.glob("*.docx")), copies))
@@ -82,6 +92,9 @@ def main() -> None:
     print(f"  whole pack            {med(totals):6.2f} s")
     print(f"  inside LibreOffice    {med(office_times):6.2f} s   (one start per build)")
     print(f"  everything else       {med(rest):6.2f} s   goal ≤ 1.00 s")
+    for name, seconds in per_step.items():
+        note = "  (LibreOffice included)" if name == "converting" else ""
+        print(f"    step {name:<16}{med(seconds):6.2f} s{note}")
     print(f"  bare LibreOffice run  {med(floors):6.2f} s   (same 3 DOCX, no pipeline)")
     print(f"  ratio pack / bare LibreOffice conversion: {med(totals) / med(floors):.2f}x")
 

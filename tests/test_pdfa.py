@@ -167,3 +167,31 @@ def test_verify_pdfa_checks_the_bundle_as_made_under_a_signature(tmp_path: Path)
     approve(signed, identity("Helen Carter").p12(tmp_path / "k.p12", PASSWORD), PASSWORD)
     code, text, _ = run_cli("verify", str(signed), "--pdfa")
     assert "PDF/A-3b: the bundle as made (revision 1) passes pikepdf.pdfa" in text
+
+
+def test_a_document_that_fails_pdfa_loses_its_claim(tmp_path: Path) -> None:
+    """A meeting document whose PDF/A-2b validation fails is written without pdfaid: no
+    unbacked claim (here: a standard-14 font that is not embedded)."""
+    import datetime as dt
+
+    from fpdf import FPDF
+
+    from pipeline.documents.pdfnorm import normalise_pdf
+
+    doc = FPDF()
+    doc.add_page()
+    doc.set_font("Helvetica", size=12)
+    doc.cell(text="Minutes with a font that is not embedded")
+    path = tmp_path / "minutes.pdf"
+    path.write_bytes(bytes(doc.output()))
+    conformance = normalise_pdf(path, dt.datetime(2026, 11, 30, 17, tzinfo=dt.UTC), "Minutes", "ciso")
+    assert not conformance.passed and "not PDF/A-2b" in conformance.summary()
+    with pikepdf.open(path) as pdf:
+        meta = pdf.open_metadata()
+        assert "pdfaid:part" not in meta and "pdfaid:conformance" not in meta
+    assert not pdfa.validate_written(path, "2b").passed
+
+
+def test_a_conforming_document_keeps_its_claim(example_pack: Pack) -> None:
+    with pikepdf.open(example_pack.file("pre-read.pdf")) as pdf:
+        assert pdf.open_metadata().get("pdfaid:part") == "2"

@@ -169,8 +169,12 @@ def write_pack(p: Prepared, o: BuildOptions, staging: Path, issue: Issue) -> Bun
     converted, pdfs = _convert(staging, [docx for _, docx, _ in jobs], office,
                                conversion_limit(pages) + 30 * len(office))
     for (_, docx, title), pdf in zip(jobs, pdfs, strict=True):
-        normalise_pdf(pdf, when, f"{title} — {ctx.doc.review_id}", ctx.doc.owner,
-                      docx.read_bytes())
+        conformance = normalise_pdf(pdf, when, f"{title} — {ctx.doc.review_id}", ctx.doc.owner,
+                                    docx.read_bytes())
+        if not conformance.passed:
+            issue.messages.append(f"{pdf.name} is issued without a PDF/A claim: it is "
+                                  f"{conformance.summary()}. Check the Word template's fonts "
+                                  "and images (see README, PDF/A).")
     bundled = None
     for key, source in issue.circulated.items():  # the agenda and pre-read as circulated, copied
         if not (staging / source.name).exists():

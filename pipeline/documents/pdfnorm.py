@@ -32,5 +32,22 @@ def normalise_pdf(path: Path, when: dt.datetime, title: str, author: str,
             Producer=pikepdf.String("isms-review with LibreOffice")))
         pdfa.prepare(pdf, pdfa.DOCUMENTS, when)
         data = pdfa.to_bytes(pdf, pdfa.DOCUMENTS)
+    conformance = pdfa.validate(data, pdfa.DOCUMENTS)
+    if not conformance.passed:  # never claim PDF/A the check does not back
+        data = _without_claim(data)
     atomic_write_bytes(path, data)
-    return pdfa.validate(data, pdfa.DOCUMENTS)
+    return conformance
+
+
+def _without_claim(data: bytes) -> bytes:
+    """The same document with its PDF/A identification (XMP pdfaid) removed."""
+    import io
+
+    with pikepdf.open(io.BytesIO(data)) as pdf:
+        with pdf.open_metadata(set_pikepdf_as_editor=False, update_docinfo=False) as meta:
+            for key in ("pdfaid:part", "pdfaid:conformance"):
+                if key in meta:
+                    del meta[key]
+        buffer = io.BytesIO()
+        pdf.save(buffer, deterministic_id=True)
+        return buffer.getvalue()
