@@ -444,3 +444,16 @@ def test_evidence_symlink_out_of_folder(mutate: Mutate, evidence_copy: Path, tmp
     code, report = validate_json(GOOD, "--evidence", str(evidence_copy))
     assert code == 1
     the_finding(report, "evidence-outside", "Evidence!C5")
+
+
+def test_among_thousands_of_ids_a_typo_still_gets_its_suggestion() -> None:
+    """A large register is narrowed to IDs a typo could have made (same leading letters, length
+    within one) before difflib compares them: the typo finds its ID, an unrelated name none."""
+    from pipeline.workbook.coerce import suggest
+
+    ids = [f"R-{i:05d}" for i in range(20_000)] + [f"ACT-{i:04d}" for i in range(8_000)]
+    assert (suggest("R-0O123", ids) or "").endswith("123")  # O for 0: R-00123 or as close
+    assert suggest("ACT-7999 ", ids) == "ACT-7999"
+    assert suggest("act-12345", ids) is not None  # one character too many
+    assert suggest("Risk register", ids) is None
+    assert suggest("In Progres", ["Open", "In progress", "Done"]) == "In progress"  # few choices: as before
