@@ -195,3 +195,60 @@ def test_a_document_that_fails_pdfa_loses_its_claim(tmp_path: Path) -> None:
 def test_a_conforming_document_keeps_its_claim(example_pack: Pack) -> None:
     with pikepdf.open(example_pack.file("pre-read.pdf")) as pdf:
         assert pdf.open_metadata().get("pdfaid:part") == "2"
+
+
+def _validate_failing(name: str) -> Any:
+    from pipeline import archival
+
+    real = archival.validate
+
+    def fake(data: Any, flavour: str) -> archival.Conformance:
+        if isinstance(data, Path) and name in data.name:
+            return archival.Conformance(flavour, False, ["a font is not embedded: test"])
+        return real(data, flavour)
+
+    return fake
+
+
+def test_a_meeting_document_failing_its_check_is_issued_without_the_claim_and_bundled_as_issued(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The documents are validated beside the bundle (in a child); when one fails, it loses its
+    claim, the build says so, and the bundle is made again from the document as issued."""
+    import hashlib
+
+    from pipeline import archival
+
+    from .conftest import EVIDENCE, GOOD
+    from .example_pack import EPOCH, RID
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+    monkeypatch.setattr(archival, "validate", _validate_failing("agenda"))
+    code, out, err = run_cli("build", str(GOOD), "--evidence", str(EVIDENCE), "--out", str(tmp_path))
+    assert code == 0, err
+    assert f"{RID}-agenda.pdf is issued without a PDF/A claim" in out + err
+    pack = tmp_path / RID / "pre-read"
+    with pikepdf.open(pack / f"{RID}-agenda.pdf") as pdf:
+        assert "pdfaid:part" not in pdf.open_metadata()
+    with pikepdf.open(pack / f"{RID}-pre-read.pdf") as pdf:
+        assert pdf.open_metadata().get("pdfaid:part") == "2"  # the others keep theirs
+    digest = hashlib.sha256((pack / f"{RID}-agenda.pdf").read_bytes()).hexdigest()
+    manifest = (pack / f"{RID}-pre-read-bundle-manifest.json").read_text("utf-8")
+    assert digest in manifest, "the bundle must record the agenda as issued"
+
+
+def test_a_check_that_dies_means_not_validated_never_passed(tmp_path: Path) -> None:
+    import os
+
+    from pipeline import archival
+    from pipeline.documents.pdfcheck import BackgroundCheck
+
+    def dies(data: Any, flavour: str) -> archival.Conformance:
+        os._exit(1)  # in the child: killed, out of memory, a crash in the parser
+
+    path = tmp_path / "doc.pdf"
+    pikepdf.new().save(path)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(archival, "validate", dies)
+        result = BackgroundCheck([path]).results()[path]
+    assert not result.passed and not result.checked and "not validated" in result.summary()

@@ -25,7 +25,8 @@ from ..bundle.sources import office_inputs, stage_office
 from ..documents.context import build_context
 from ..documents.limits import check_page_budget, conversion_limit
 from ..documents.model import ReviewContext
-from ..documents.pdfnorm import normalise_pdf
+from ..documents.pdfcheck import BackgroundCheck
+from ..documents.pdfnorm import prepare_document, withdraw_claim
 from ..documents.render import render_documents, resolve_template
 from ..files import atomic_write_bytes, safe_name, source_date
 from ..office import ConversionError, ConversionFailure, convert_batch
@@ -168,36 +169,50 @@ def write_pack(p: Prepared, o: BuildOptions, staging: Path, issue: Issue) -> Bun
                + (f" (with {len(office)} Office evidence file(s))" if office else ""))
     converted, pdfs = _convert(staging, [docx for _, docx, _ in jobs], office,
                                conversion_limit(pages) + 30 * len(office))
-    for (_, docx, title), pdf in zip(jobs, pdfs, strict=True):
-        conformance = normalise_pdf(pdf, when, f"{title} — {ctx.doc.review_id}", ctx.doc.owner,
-                                    docx.read_bytes())
-        if not conformance.passed:
-            issue.messages.append(f"{pdf.name} is issued without a PDF/A claim: it is "
-                                  f"{conformance.summary()}. Check the Word template's fonts "
-                                  "and images (see README, PDF/A).")
-    bundled = None
-    for key, source in issue.circulated.items():  # the agenda and pre-read as circulated, copied
-        if not (staging / source.name).exists():
-            shutil.copyfile(source, staging / source.name)
-            issue.circulated[key] = staging / source.name
-    if o.evidence is not None:
-        name = f"{review_id}-bundle.pdf" if o.stage == "final" else f"{review_id}-pre-read-bundle.pdf"
-        o.progress("assembling the evidence bundle")
-        documents = {**find_documents(staging, review_id), **issue.circulated}
-        if "minutes" in documents:
-            documents.pop("minutes-form", None)
-        bundled = bundle_review(data, o.workbook, o.evidence, staging / name, documents,
-                                allow_incomplete=o.allow_incomplete, when=when,
-                                options=dataclasses.replace(o.bundle, converted=converted),
-                                title="Management review evidence bundle" if o.stage == "final"
-                                else "Management review pre-read bundle", control=issue.control,
-                                final=o.stage == "final")
+    for (_, _, title), pdf in zip(jobs, pdfs, strict=True):
+        prepare_document(pdf, when, f"{title} — {ctx.doc.review_id}", ctx.doc.owner)
+    check = BackgroundCheck(pdfs)  # PDF/A validation beside the bundle, on the other core
+    try:
+        for key, source in issue.circulated.items():  # the agenda and pre-read as circulated
+            if not (staging / source.name).exists():
+                shutil.copyfile(source, staging / source.name)
+                issue.circulated[key] = staging / source.name
+        bundled = _bundle(p, o, staging, issue, converted)
+        failed = {pdf: c for pdf, c in check.results().items() if not c.passed}
+    finally:
+        check.close()
+    for pdf, conformance in failed.items():  # never claim PDF/A the check does not back
+        withdraw_claim(pdf)
+        issue.messages.append(f"{pdf.name} is issued without a PDF/A claim: it is "
+                              f"{conformance.summary()}. Check the Word template's fonts and "
+                              "images (see README, PDF/A).")
+    if failed and bundled is not None:  # the bundle records the documents as they now are
+        bundled = _bundle(p, o, staging, issue, converted)
     shutil.rmtree(staging / ".office", ignore_errors=True)
     for stem, png in p.charts.items():
         atomic_write_bytes(staging / "charts" / f"{stem}.png", png)
     atomic_write_bytes(staging / f"{review_id}-analysis.json",
                        json.dumps(p.analysis.to_dict(), indent=2, ensure_ascii=False).encode())
     return bundled
+
+
+def _bundle(p: Prepared, o: BuildOptions, staging: Path, issue: Issue,
+            converted: dict[Path, Path | ConversionFailure]) -> BundleResult | None:
+    """The evidence bundle of this stage, with the meeting documents in ``staging``."""
+    if o.evidence is None:
+        return None
+    review_id = p.review_id
+    name = f"{review_id}-bundle.pdf" if o.stage == "final" else f"{review_id}-pre-read-bundle.pdf"
+    o.progress("assembling the evidence bundle")
+    documents = {**find_documents(staging, review_id), **issue.circulated}
+    if "minutes" in documents:
+        documents.pop("minutes-form", None)
+    return bundle_review(p.data, o.workbook, o.evidence, staging / name, documents,
+                         allow_incomplete=o.allow_incomplete, when=p.when,
+                         options=dataclasses.replace(o.bundle, converted=converted),
+                         title="Management review evidence bundle" if o.stage == "final"
+                         else "Management review pre-read bundle", control=issue.control,
+                         final=o.stage == "final")
 
 
 def _convert(staging: Path, documents: list[Path], office: list[Path],

@@ -19,12 +19,9 @@ def pdf_date(when: dt.datetime) -> str:
     return pdfa.pdf_date(when)
 
 
-def normalise_pdf(path: Path, when: dt.datetime, title: str, author: str,
-                  seed: bytes = b"") -> pdfa.Conformance:
-    """Rewrite ``path`` as PDF/A-2b so the same content and ``when`` give the same bytes;
-    return what validation of the written bytes found. (``seed`` is kept for callers: the
-    document ID is now derived from the content itself.)"""
-    del seed
+def prepare_document(path: Path, when: dt.datetime, title: str, author: str) -> None:
+    """Rewrite ``path`` as a PDF/A-2b candidate so the same content and ``when`` give the same
+    bytes. Not yet validated: see :func:`normalise_pdf` and :mod:`.pdfcheck`."""
     with pikepdf.open(path) as pdf:
         pdf.docinfo = pdf.make_indirect(pikepdf.Dictionary(
             Title=pikepdf.String(title), Author=pikepdf.String(author),
@@ -32,22 +29,30 @@ def normalise_pdf(path: Path, when: dt.datetime, title: str, author: str,
             Producer=pikepdf.String("isms-review with LibreOffice")))
         pdfa.prepare(pdf, pdfa.DOCUMENTS, when)
         data = pdfa.to_bytes(pdf, pdfa.DOCUMENTS)
-    conformance = pdfa.validate(data, pdfa.DOCUMENTS)
-    if not conformance.passed:  # never claim PDF/A the check does not back
-        data = _without_claim(data)
     atomic_write_bytes(path, data)
+
+
+def normalise_pdf(path: Path, when: dt.datetime, title: str, author: str,
+                  seed: bytes = b"") -> pdfa.Conformance:
+    """:func:`prepare_document`, validated at once; a file that fails loses its claim.
+    (``seed`` is kept for callers: the document ID is derived from the content itself.)"""
+    del seed
+    prepare_document(path, when, title, author)
+    conformance = pdfa.validate(path, pdfa.DOCUMENTS)
+    if not conformance.passed:  # never claim PDF/A the check does not back
+        withdraw_claim(path)
     return conformance
 
 
-def _without_claim(data: bytes) -> bytes:
-    """The same document with its PDF/A identification (XMP pdfaid) removed."""
+def withdraw_claim(path: Path) -> None:
+    """Rewrite ``path`` without its PDF/A identification (XMP pdfaid)."""
     import io
 
-    with pikepdf.open(io.BytesIO(data)) as pdf:
+    with pikepdf.open(path) as pdf:
         with pdf.open_metadata(set_pikepdf_as_editor=False, update_docinfo=False) as meta:
             for key in ("pdfaid:part", "pdfaid:conformance"):
                 if key in meta:
                     del meta[key]
         buffer = io.BytesIO()
         pdf.save(buffer, deterministic_id=True)
-        return buffer.getvalue()
+    atomic_write_bytes(path, buffer.getvalue())
