@@ -340,3 +340,40 @@ def test_dates_exactly_on_the_cutoff(tmp_path: Path) -> None:
             "f Risks": [risk("R1", 4, 4, 8, "In progress", D(2026, 7, 15))]}
     a = run(tmp_path, rows)
     assert a.actions.overdue == [] and a.risks.treatment_overdue == []
+
+
+def _example_analysis() -> Analysis:
+    from .conftest import GOOD
+
+    return analyse(validate_workbook(GOOD).data)
+
+
+def test_charts_drawn_on_two_cores_are_the_bytes_drawn_one_by_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The batch (half the figures drawn in a forked child) changes nothing in the PNGs."""
+    import contextlib
+
+    from pipeline.analysis import charts
+
+    analysis = _example_analysis()
+    together = analysis.charts()
+
+    class OneByOne:
+        @staticmethod
+        def resolve(drawn: dict[str, bytes]) -> dict[str, bytes]:
+            return drawn
+
+    monkeypatch.setattr(charts, "batch", lambda: contextlib.nullcontext(OneByOne()))
+    alone = analysis.charts()
+    assert len(together) >= 4 and together == alone
+    assert all(png.startswith(b"\x89PNG") for png in together.values())
+
+
+def test_a_chart_child_that_dies_leaves_its_share_to_the_parent(monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    from pipeline.analysis import charts
+
+    analysis = _example_analysis()
+    expected = analysis.charts()
+    monkeypatch.setattr(charts, "_draw_child", lambda *_: os._exit(1))
+    assert analysis.charts() == expected

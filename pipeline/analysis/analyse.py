@@ -83,11 +83,14 @@ class Analysis:
                 for f in item.module.figures(item.result, self.view(ref))]
 
     def charts(self) -> dict[str, bytes]:
-        """Every chart (PNG) by file stem; draws with matplotlib."""
+        """Every chart (PNG) by file stem; draws with matplotlib (on two cores)."""
+        from .charts import batch
+
         out: dict[str, bytes] = {}
-        for ref, item in self.inputs.items():
-            out.update(item.module.draw(item.result, self.view(ref)))
-        return out
+        with batch() as figures:
+            for ref, item in self.inputs.items():
+                out.update(item.module.draw(item.result, self.view(ref)))
+        return figures.resolve(out)
 
     def result(self, key: str) -> Any:
         """The result of the input whose module has this KEY (None when absent)."""

@@ -6,8 +6,13 @@ timestamps or random ids in the file, so the same analysis gives the same bytes.
 
 from __future__ import annotations
 
+import contextlib
 import io
+import multiprocessing
 import os
+import signal
+from collections.abc import Iterator
+from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -43,11 +48,92 @@ def _figure(height: float) -> Figure:
     return fig
 
 
-def _png(fig: Figure) -> bytes:
+def _encode(fig: Figure) -> bytes:
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=DPI, metadata={"Software": None},
                 bbox_inches=None, facecolor="white")
     return buffer.getvalue()
+
+
+class Batch:
+    """Figures laid out now and drawn later, shared between this process and one forked child:
+    drawing (text layout, rasterising, PNG) is ~90 % of a chart's cost and each figure is
+    independent, so on two cores the charts take about half the time. The bytes are the same
+    as when drawn one by one (Agg is deterministic)."""
+
+    TOKEN = b"\0isms-review chart "
+
+    def __init__(self) -> None:
+        self.figures: list[Figure] = []
+
+    def defer(self, fig: Figure) -> bytes:
+        self.figures.append(fig)
+        return self.TOKEN + str(len(self.figures) - 1).encode()
+
+    def resolve(self, charts: dict[str, bytes]) -> dict[str, bytes]:
+        """``charts`` with every deferred figure drawn."""
+        drawn = _draw_all(self.figures)
+        return {stem: drawn[int(png[len(self.TOKEN):])] if png.startswith(self.TOKEN) else png
+                for stem, png in charts.items()}
+
+
+_batch: Batch | None = None
+
+
+@contextlib.contextmanager
+def batch() -> Iterator[Batch]:
+    """Within ``with batch() as b:`` charts are only laid out; ``b.resolve(charts)`` draws them."""
+    global _batch
+    previous, _batch = _batch, Batch()
+    try:
+        yield _batch
+    finally:
+        _batch = previous
+
+
+def _png(fig: Figure) -> bytes:
+    return _batch.defer(fig) if _batch is not None else _encode(fig)
+
+
+def _draw_all(figures: list[Figure]) -> list[bytes]:
+    """Every figure as PNG: the second half in a forked child, the first half here."""
+    if len(figures) < 4:
+        return [_encode(f) for f in figures]
+    half = (len(figures) + 1) // 2
+    try:
+        context = multiprocessing.get_context("fork")
+        parent, child = context.Pipe(duplex=False)
+        process = context.Process(target=_draw_child, daemon=True,
+                                  args=(figures[half:], child, os.getpid()))
+        process.start()
+        child.close()
+    except (OSError, ValueError):  # no fork here (a process limit): draw them all here
+        return [_encode(f) for f in figures]
+    try:
+        mine = [_encode(f) for f in figures[:half]]
+        try:
+            theirs: list[bytes] = parent.recv()
+        except (EOFError, OSError):  # the child died: draw its share here
+            theirs = [_encode(f) for f in figures[half:]]
+    finally:
+        if process.is_alive():
+            process.kill()
+        process.join(10)
+        parent.close()
+    return mine + theirs
+
+
+def _draw_child(figures: list[Figure], conn: Connection, parent_pid: int) -> None:
+    from ..signals_guard import die_with_parent, reset_in_child
+
+    try:
+        reset_in_child()
+        die_with_parent(parent_pid, signal.SIGKILL)
+        conn.send([_encode(f) for f in figures])
+    except BaseException:  # the parent draws this share itself
+        pass
+    finally:
+        conn.close()
 
 
 def _fmt(value: float | None, unit: str = "") -> str:
