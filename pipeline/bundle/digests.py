@@ -169,8 +169,10 @@ def page_digests(pdf: pikepdf.Pdf) -> list[str]:
     return list(iter_page_digests(pdf))
 
 
-def iter_page_digests(pdf: pikepdf.Pdf) -> Iterator[str]:
-    pages = {page.obj.objgen: number for number, page in enumerate(pdf.pages, start=1)}
+def iter_page_digests(pdf: pikepdf.Pdf, first: int = 1) -> Iterator[str]:
+    """Page digests in order; ``first`` is the number of the file's first page (a volume of a
+    split bundle: links to its pages are hashed by their numbers in the whole bundle)."""
+    pages = {page.obj.objgen: number for number, page in enumerate(pdf.pages, start=first)}
     hasher = _Hasher(pages)
     for page in pdf.pages:
         yield hasher.page(page)
