@@ -196,3 +196,20 @@ def test_volume_assignment_keeps_separators_with_their_first_document() -> None:
     which, oversize = assign([1, 40, 300, 40], [True, False, True, True], 100)
     assert which == [0, 0, 1, 2] and oversize == [2]
     assert assign([300], [True], 100, fixed=50) == ([0], [0])  # volume 1 is never only front matter
+
+
+def test_build_publishes_and_records_every_volume(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1765000000")
+    workbook, evidence = small_workbook(tmp_path)
+    code, _, err = run_cli("build", str(workbook), "--evidence", str(evidence), "--out",
+                           str(tmp_path / "out"), "--volume-size", "100kB")
+    assert code == 0, err
+    pack = tmp_path / "out" / RID / "pre-read-v1"
+    volumes = sorted(pack.glob(f"{RID}-pre-read-bundle-vol*-of-*.pdf"))
+    assert len(volumes) >= 2 and not (pack / f"{RID}-pre-read-bundle.pdf").exists()
+    register = [json.loads(line) for line in
+                (tmp_path / "out" / RID / "issue-register.jsonl").read_text("utf-8").splitlines()]
+    recorded = {e["file"] for e in register if e["document"].startswith("pre-read-bundle")}
+    assert recorded == {v.name for v in volumes}
+    code, out, _ = run_cli("verify", str(volumes[-1]), "--json")
+    assert code == 4 and json.loads(out)["verdict"] == "unsigned", out
