@@ -42,7 +42,7 @@ from .isolation import PartFailed, blame
 from .merge import MergeFailed, Piece, check_alone, merge
 from .names import safe_name, unique
 from .options import BundleOptions, human
-from .sources import Source, collect, describe_error, save_prepared
+from .sources import Source, collect, describe_error
 from .textlayer import ranges
 
 Groups = dict[str, tuple[str, str]]  # input ref → (clause, title), in contract order
@@ -247,8 +247,7 @@ def _body(documents: dict[str, Path], sources: list[Source], canvas: pages.Canva
         for source in own:
             # PDF/A: embed core fonts, or attach the file instead when it cannot conform
             if archive.conform_source(source, blocked.get(f"ev:{source.id}")):
-                # the merge copies pages from disk: save the fonts embedded in memory
-                save_prepared(source, work / f"source-{sources.index(source):04d}-pdfa.pdf")
+                source.fitted = True  # done again on the merged pages (see _edit), not saved here
             part = Part(f"ev:{source.id}", f"{source.id} {source.title}", _EMPTY, f"sep:{ref}", source)
             if source.problem:
                 part.drawn = canvas.placeholder(f"{', '.join(source.ids)} {source.title}", source.problem)
@@ -1019,11 +1018,12 @@ def _volume_result(written: list[tuple[Path, int, str]], vols: list[volumes.Volu
                         volumes=[path for path, _, _ in written])
 
 
-# A merged file this big would get the edits appended as an incremental update instead of being
-# rewritten (pages written once: about 2x faster on large scans). The manifest then says the
-# bundle has 2 revisions of its own, which verify accepts (anything after them is appended after
-# the fact). Still off: two appended runs are not yet byte-identical (test_bundle_update).
-APPEND_ABOVE = 2**62
+# A merged file this big gets the edits appended as an incremental update instead of being
+# rewritten: its pages (scans, large attachments) are written once, not twice. The manifest then
+# says the bundle has 2 revisions of its own, which verify accepts (anything after them is
+# appended after the fact); appended runs are byte-identical (test_bundle_update). Smaller
+# bundles are rewritten, compactly (object streams): there the rewrite costs little.
+APPEND_ABOVE = 64 * 2**20
 
 
 def _edit(merged: Path, out: Path, parts: list[Part], sources: list[Source], total: int,
@@ -1046,6 +1046,10 @@ def _edit(merged: Path, out: Path, parts: list[Part], sources: list[Source], tot
                   for n, (w, h) in enumerate(label_sizes)]
         del pdf.pages[total:]  # the labels' pages: only their form XObjects stay
         objects = objects[:total]
+        if any(s.fitted and s.pdf is not None for s in sources):
+            # PDF/A: the sources' core fonts embedded once for the whole bundle (one copy of each
+            # substitute), as each was fitted in memory (same notes, same obstacles)
+            pdfa.fit_source(pdf)
         targets: dict[str, int] = {}
         for part in parts:
             targets[part.key] = part.start

@@ -321,6 +321,7 @@ def share_font_files(pdf: pikepdf.Pdf) -> int:
     digest = canonical_hasher()
     first: dict[bytes, Any] = {}
     keys: dict[tuple[int, int], bytes] = {}
+    written: dict[bytes, bytes] = {}  # a font's own bytes (references as object numbers) → key
     folded = 0
     for resources in _resource_dicts(pdf):
         fonts = resources.get("/Font")
@@ -331,7 +332,13 @@ def share_font_files(pdf: pikepdf.Pdf) -> int:
                 continue
             key = keys.get(font.objgen)
             if key is None:
-                key = keys[font.objgen] = digest(font)
+                # fonts written alike (the same descriptor object) are the same font: only
+                # those written differently need the canonical digest of all they reach
+                raw = font.unparse()
+                key = written.get(raw)
+                if key is None:
+                    key = written[raw] = digest(font)
+                keys[font.objgen] = key
             keep = first.setdefault(key, font)
             if keep.objgen != font.objgen:
                 fonts[name] = keep
