@@ -56,10 +56,10 @@ def number_font(pdf: pikepdf.Pdf) -> NumberFont:
 def conform_source(source: Source, blocked: list[str] | None = None) -> bool:
     """Fit a source PDF for a PDF/A bundle (embed its core fonts), or — when it cannot be
     (``blocked`` holds the reasons a first validation found) — make it an attachment that
-    says why. True when its pages changed in memory (they must be saved for the merge)."""
+    says why. True when its pages need fitting (done on the bundle's merged pages)."""
     if source.pdf is None:
         return False
-    notes, obstacles = pdfa.fit_source(source.pdf)
+    notes, obstacles = pdfa.fit_source(source.pdf, dry_run=True)  # done on the merged pages
     source.notes.extend(n for n in notes if n not in source.notes)
     obstacles += blocked or []
     if obstacles:
@@ -74,7 +74,7 @@ def conform_source(source: Source, blocked: list[str] | None = None) -> bool:
 
 def document_obstacle(pdf: pikepdf.Pdf, blocked: list[str] | None = None) -> str:
     """Why a meeting document's pages cannot be in a PDF/A bundle ('' when they can)."""
-    _, obstacles = pdfa.fit_source(pdf)
+    _, obstacles = pdfa.fit_source(pdf, dry_run=True)
     obstacles += blocked or []
     return attached_reason(obstacles) if obstacles else ""
 

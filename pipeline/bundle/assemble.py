@@ -1046,7 +1046,8 @@ def _edit(merged: Path, out: Path, parts: list[Part], sources: list[Source], tot
                   for n, (w, h) in enumerate(label_sizes)]
         del pdf.pages[total:]  # the labels' pages: only their form XObjects stay
         objects = objects[:total]
-        if any(s.fitted and s.pdf is not None for s in sources):
+        if any(s.fitted and s.pdf is not None for s in sources) or \
+                any(p.key.startswith("doc:") and p.drawn is None for p in parts):
             # PDF/A: the sources' core fonts embedded once for the whole bundle (one copy of each
             # substitute), as each was fitted in memory (same notes, same obstacles)
             pdfa.fit_source(pdf)
