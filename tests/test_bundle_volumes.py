@@ -213,3 +213,19 @@ def test_build_publishes_and_records_every_volume(tmp_path: Path, monkeypatch: p
     assert recorded == {v.name for v in volumes}
     code, out, _ = run_cli("verify", str(volumes[-1]), "--json")
     assert code == 4 and json.loads(out)["verdict"] == "unsigned", out
+
+
+def test_signing_a_volume_is_refused_for_now(split: tuple[Path, Path, Path], tmp_path: Path,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ISMS_REVIEW_SIGN_PASSWORD", "unused")
+    folder = _copy(split[0], tmp_path / "copy")
+    volume = _volumes(folder)[0]
+    before = volume.read_bytes()
+    code, _, err = run_cli("sign", str(volume), "--key", str(tmp_path / "key.p12"))
+    assert code == 1 and "in volumes" in err and "not supported yet" in err, err
+    assert volume.read_bytes() == before
+    workbook, evidence = split[1], split[2]
+    code, _, err = run_cli("bundle", str(workbook), "--evidence", str(evidence), "--out",
+                           str(tmp_path / "out"), "--volume-size", "30kB", "--sign",
+                           str(tmp_path / "key.p12"))
+    assert code == 1 and "--sign and --volume-size" in err, err
