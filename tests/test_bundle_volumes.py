@@ -70,6 +70,8 @@ def test_a_bundle_over_the_size_is_split_into_volumes_numbered_as_one(split: tup
         with pdfplumber.open(path) as plumber:
             text = "".join(page.extract_text() or "" for page in plumber.pages)
         assert f"Volume {k} of {count}" in text
+        if k == 1:
+            assert f"this is volume 1 of {count}" in " ".join(text.split())  # on the cover
         for other in volumes:  # every volume lists what every volume holds
             assert other.name in text
     assert following == total + 1

@@ -893,6 +893,12 @@ def _assemble(data: WorkbookData, workbook: Path, sources: list[Source], out: Pa
     if volume_bytes is not None:
         fixed = workbook.stat().st_size + sum(p.stat().st_size for p in documents.values() if p.is_file())
         body, vols, oversize = _plan_volumes(body, volume_bytes, out, fixed)
+        if vols:  # the cover says so (drawn again: the first one's page is left unused)
+            at = next(n for n, (label, _) in enumerate(cover_rows) if label == "Evidence files") + 1
+            cover_rows.insert(at, ("Volumes", f"{len(vols)} volumes of at most {human(volume_bytes)}, "
+                                   f"numbered as one: this is volume 1 of {len(vols)}; each volume "
+                                   "starts with the list of what every volume holds"))
+            cover_drawn = canvas.cover(title, cover_rows, status)
     label_drawn, label_sizes, label_index = _labels(
         canvas, sources, f"{rid} \xb7 {classification} \xb7 {control.stamp}")
     sizes = {"index": 1, "matrix": 1, "manifest": 1, **({"volumes": 1} if vols else {})}
