@@ -231,3 +231,45 @@ def test_signing_a_volume_is_refused_for_now(split: tuple[Path, Path, Path], tmp
                            str(tmp_path / "out"), "--volume-size", "30kB", "--sign",
                            str(tmp_path / "key.p12"))
     assert code == 1 and "--sign and --volume-size" in err, err
+
+
+def test_a_volume_keeps_only_its_own_pages_fields_and_attachments(tmp_path: Path) -> None:
+    from pipeline.bundle.volumes import Volume, cut
+
+    pdf = pikepdf.new()
+    fields = []
+    for n in range(4):
+        pdf.add_blank_page()
+        page = pdf.pages[n].obj
+        widget = pdf.make_indirect(pikepdf.Dictionary(
+            Type=pikepdf.Name.Annot, Subtype=pikepdf.Name.Widget, FT=pikepdf.Name.Tx,
+            T=pikepdf.String(f"field{n}"), Rect=[0, 0, 10, 10], P=page))
+        page.Annots = pikepdf.Array([widget])
+        fields.append(widget)
+    pdf.Root.AcroForm = pikepdf.Dictionary(Fields=pikepdf.Array(fields))
+    for name in ("manifest.json", "a.bin", "b.bin"):
+        pdf.attachments[name] = pikepdf.AttachedFileSpec(pdf, name.encode(), filename=name)
+    whole = tmp_path / "whole.pdf"
+    pdf.save(whole)
+    volumes = [Volume(1, 2, "x-vol1-of-2.pdf", 0, 1, ["a.bin"]),
+               Volume(2, 2, "x-vol2-of-2.pdf", 1, 3, ["b.bin"])]
+    for volume, path in zip(volumes, cut(whole, volumes, tmp_path), strict=True):
+        with pikepdf.open(path) as part:
+            assert len(part.pages) == volume.pages
+            stray = [o for o in part.objects if isinstance(o, pikepdf.Dictionary)
+                     and o.get("/Type") == pikepdf.Name.Page]
+            assert len(stray) == volume.pages  # no page of another volume carried along
+            assert [str(f.T) for f in part.Root.AcroForm.Fields] == \
+                [f"field{n}" for n in range(volume.first, volume.last + 1)]
+            assert sorted(part.attachments) == sorted(["manifest.json", *volume.attachments])
+            assert part.Root.PageLabels.Nums[1].St == volume.first + 1
+
+
+def test_a_bundle_made_again_leaves_no_file_of_the_other_kind(tmp_path: Path) -> None:
+    workbook, evidence = small_workbook(tmp_path)
+    folder = _bundle(tmp_path / "out", workbook, evidence)
+    assert (folder / f"{RID}-bundle.pdf").is_file()
+    _bundle(tmp_path / "out", workbook, evidence, "--volume-size", "30kB")
+    assert _volumes(folder) and not (folder / f"{RID}-bundle.pdf").exists()
+    _bundle(tmp_path / "out", workbook, evidence)
+    assert not _volumes(folder) and (folder / f"{RID}-bundle.pdf").is_file()

@@ -1095,7 +1095,10 @@ def _edit(merged: Path, out: Path, parts: list[Part], sources: list[Source], tot
                 os.replace(tmp, merged)
     if vols:
         return _publish_volumes(merged, out, vols)
-    return [(out, *_publish(merged, out))]
+    done = [(out, *_publish(merged, out))]
+    for stale in out.parent.glob(f"{out.stem}-vol*-of-*.pdf"):  # volumes of an earlier split
+        stale.unlink(missing_ok=True)
+    return done
 
 
 def _publish_volumes(whole: Path, out: Path, vols: list[volumes.Volume]) -> list[tuple[Path, int, str]]:
