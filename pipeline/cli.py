@@ -106,6 +106,17 @@ PathArg = click.Path(path_type=Path)
 DirArg = click.Path(path_type=Path, file_okay=False)
 
 
+def _volume_size(ctx: click.Context, param: click.Parameter, value: str | None) -> int | None:
+    """--volume-size as bytes: a bad value is a usage error (exit 2), like any bad option."""
+    if value is None:
+        return None
+    try:
+        return parse_size(value, "--volume-size", plain=1)
+    except UserError as exc:
+        raise click.BadParameter(str(exc).removeprefix("--volume-size "),
+                                 ctx=ctx, param=param) from None
+
+
 def evidence_options(func: F) -> F:
     """The evidence options shared by bundle and build."""
     for option in reversed((
@@ -118,20 +129,24 @@ def evidence_options(func: F) -> F:
                      help="Largest evidence file accepted."),
         click.option("--max-bundle-size", default="20GB", show_default=True,
                      help="Largest total of evidence in one bundle."),
+        click.option("--volume-size", callback=_volume_size, metavar="SIZE",
+                     help="Split a bundle larger than this (500MB, 2GB, or a number of bytes) into "
+                          "volumes numbered as one, each with a volume index."),
     )):
         func = option(func)
     return func
 
 
 def _bundle_options(attach_as_is: tuple[str, ...], ocr: bool, max_file_size: str,
-                    max_bundle_size: str) -> BundleOptions:
+                    max_bundle_size: str, volume_size: int | None = None) -> BundleOptions:
     if ocr:
         from .bundle.ocr import check_available
 
         check_available()
     return BundleOptions(attach_as_is=frozenset(attach_as_is), ocr=ocr,
                          max_file_bytes=parse_size(max_file_size, "--max-file-size"),
-                         max_bundle_bytes=parse_size(max_bundle_size, "--max-bundle-size"))
+                         max_bundle_bytes=parse_size(max_bundle_size, "--max-bundle-size"),
+                         volume_bytes=volume_size)
 
 
 
@@ -257,12 +272,12 @@ def analyse_command(workbook: Path, as_json: bool, charts_dir: Path | None,
 def build_command(workbook: Path, evidence: Path, out: Path, stage: str, templates: Path | None,
                   minutes: int, previous: Path | None, allow_incomplete: bool, reissue: bool,
                   change_note: str, attach_as_is: tuple[str, ...], ocr: bool, max_file_size: str,
-                  max_bundle_size: str, as_json: bool) -> None:
+                  max_bundle_size: str, volume_size: int | None, as_json: bool) -> None:
     """Validate, analyse and write the review's Word documents and PDFs to OUT/<Review ID>/."""
     if not evidence.is_dir():
         raise UserError(f"{evidence}: the evidence folder does not exist.")
     _parent_exists(out, "--out")
-    bundle = _bundle_options(attach_as_is, ocr, max_file_size, max_bundle_size)
+    bundle = _bundle_options(attach_as_is, ocr, max_file_size, max_bundle_size, volume_size)
     err = console(stderr=True)
 
     def options(progress: Callable[[str], None]) -> BuildOptions:
@@ -383,12 +398,16 @@ def _sign_password(sign: Path | None) -> str:
 @user_errors
 def bundle_cmd(workbook: Path, evidence: Path, out: Path, documents: Path | None,
                allow_incomplete: bool, sign: Path | None, attach_as_is: tuple[str, ...], ocr: bool,
-               max_file_size: str, max_bundle_size: str, as_json: bool) -> None:
+               max_file_size: str, max_bundle_size: str, volume_size: int | None,
+               as_json: bool) -> None:
     """One indexed, stamped PDF of the review's documents and evidence for the auditor."""
     if not evidence.is_dir():
         raise UserError(f"{evidence}: the evidence folder does not exist.")
     _parent_exists(out, "--out")
-    options = _bundle_options(attach_as_is, ocr, max_file_size, max_bundle_size)
+    if sign is not None and volume_size is not None:
+        raise UserError("--sign and --volume-size cannot be used together yet: sign one bundle, "
+                        "or sign each volume with `isms-review sign`.")
+    options = _bundle_options(attach_as_is, ocr, max_file_size, max_bundle_size, volume_size)
     try:
         result = bundle_command(workbook, evidence, out, documents, allow_incomplete, sign,
                                 _sign_password(sign), options)
@@ -401,15 +420,24 @@ def bundle_cmd(workbook: Path, evidence: Path, out: Path, documents: Path | None
         click.echo(dumps(envelope("bundle", findings, bundle=str(result.path),
                                   manifest=str(result.manifest_path), pages=result.pages,
                                   every_evidence_file_included=result.complete,
-                                  sha256=result.sha256)))
+                                  sha256=result.sha256,
+                                  **_volumes_field(result.volumes))))
         return
     state = ("every listed evidence file included" if result.complete
              else f"INCOMPLETE: {len(result.problems)} evidence file(s) replaced by placeholders")
-    click.echo(f"wrote {result.path} ({result.pages} pages; {state}) and {result.manifest_path}")
+    if result.volumes:
+        click.echo(f"wrote {len(result.volumes)} volumes ({result.pages} pages; {state}): "
+                   + ", ".join(str(p) for p in result.volumes) + f" and {result.manifest_path}")
+    else:
+        click.echo(f"wrote {result.path} ({result.pages} pages; {state}) and {result.manifest_path}")
     for line in result.problems:
         click.echo(f"missing: {line}", err=True)
     for line in result.warnings:
         click.echo(f"check: {line}", err=True)
+
+
+def _volumes_field(paths: list[Path]) -> dict[str, Any]:
+    return {"volumes": [str(p) for p in paths]} if paths else {}
 
 
 @main.command("verify")

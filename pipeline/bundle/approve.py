@@ -35,6 +35,10 @@ def approve(path: Path, key: Path, password: str, tsa_url: str | None = None,
             timestamper: Any = None) -> Signed:
     manifest = _manifest(path)
     box = None
+    if manifest is not None and manifest.volumes:
+        raise UserError(f"{path}: refused: this bundle is in {len(manifest.volumes)} volumes, and "
+                        "signing a bundle in volumes is not supported yet; build the record "
+                        "without --volume-size to sign it.")
     if manifest is not None:
         from .verify import verify_bundle
 

@@ -7,8 +7,10 @@ Kept apart from the assembly so the layout code stays about layout.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -54,10 +56,10 @@ def number_font(pdf: pikepdf.Pdf) -> NumberFont:
 def conform_source(source: Source, blocked: list[str] | None = None) -> bool:
     """Fit a source PDF for a PDF/A bundle (embed its core fonts), or — when it cannot be
     (``blocked`` holds the reasons a first validation found) — make it an attachment that
-    says why. True when its pages changed in memory (they must be saved for the merge)."""
+    says why. True when its pages need fitting (done on the bundle's merged pages)."""
     if source.pdf is None:
         return False
-    notes, obstacles = pdfa.fit_source(source.pdf)
+    notes, obstacles = pdfa.fit_source(source.pdf, dry_run=True)  # done on the merged pages
     source.notes.extend(n for n in notes if n not in source.notes)
     obstacles += blocked or []
     if obstacles:
@@ -72,7 +74,7 @@ def conform_source(source: Source, blocked: list[str] | None = None) -> bool:
 
 def document_obstacle(pdf: pikepdf.Pdf, blocked: list[str] | None = None) -> str:
     """Why a meeting document's pages cannot be in a PDF/A bundle ('' when they can)."""
-    _, obstacles = pdfa.fit_source(pdf)
+    _, obstacles = pdfa.fit_source(pdf, dry_run=True)
     obstacles += blocked or []
     return attached_reason(obstacles) if obstacles else ""
 
@@ -138,7 +140,30 @@ def control_attachments(control: Control, documents: dict[str, Path]) -> list[At
 
 def prepare(pdf: pikepdf.Pdf, when: dt.datetime) -> None:
     share_font_files(pdf)
-    pdfa.prepare(pdf, pdfa.BUNDLE, when)
+    with _associations_in_catalog(pdf):
+        pdfa.prepare(pdf, pdfa.BUNDLE, when)
+
+
+@contextlib.contextmanager
+def _associations_in_catalog(pdf: pikepdf.Pdf) -> Iterator[None]:
+    """pikepdf's PDF/A-3 repair looks through every object of the file for /AF arrays (0.8 s
+    of a 5,000-page bundle) to find embedded files that no /AF lists. The bundle's embedded
+    files are all its own (copying pages brings no source's name tree), listed by no /AF but
+    the catalog's: looking there finds the same (a pikepdf without this function: the full search)."""
+    from pikepdf.pdfa import _repair
+
+    everywhere = getattr(_repair, "associated_file_objgens", None)
+    if everywhere is None:
+        yield
+        return
+    def in_catalog(_objects: object) -> set[tuple[int, int]]:
+        return set(everywhere([pdf.Root]))
+
+    setattr(_repair, "associated_file_objgens", in_catalog)  # noqa: B010 (not exported)
+    try:
+        yield
+    finally:
+        setattr(_repair, "associated_file_objgens", everywhere)  # noqa: B010
 
 
 def associate(pdf: pikepdf.Pdf) -> None:

@@ -34,7 +34,7 @@ from ..errors import UserError
 from ..files import atomic_write_bytes
 from ..workbook.inputs import RESULTS_CLAUSE, RESULTS_REF, RESULTS_TITLE, input_specs
 from ..workbook.model import WorkbookData
-from . import archive, fonts, margins, pages, pdfa, update
+from . import archive, fonts, margins, pages, pdfa, update, volumes
 from .attach import Attachment, attach_data, from_disk, sha256_file
 from .control import Control, default_control, signature_page
 from .control import cover_rows as control_rows
@@ -42,7 +42,7 @@ from .isolation import PartFailed, blame
 from .merge import MergeFailed, Piece, check_alone, merge
 from .names import safe_name, unique
 from .options import BundleOptions, human
-from .sources import Source, collect, describe_error, save_prepared
+from .sources import Source, collect, describe_error
 from .textlayer import ranges
 
 Groups = dict[str, tuple[str, str]]  # input ref → (clause, title), in contract order
@@ -101,6 +101,7 @@ class BundleResult:
     pdfa: str = ""  # the PDF/A level the written file was validated at ("none" if not)
     pdfa_detail: str = ""
     blocked: dict[str, list[str]] = field(default_factory=dict)  # parts that break PDF/A: why
+    volumes: list[Path] = field(default_factory=list)  # with --volume-size: every volume, in order
 
 
 _EMPTY = pikepdf.new()
@@ -246,8 +247,7 @@ def _body(documents: dict[str, Path], sources: list[Source], canvas: pages.Canva
         for source in own:
             # PDF/A: embed core fonts, or attach the file instead when it cannot conform
             if archive.conform_source(source, blocked.get(f"ev:{source.id}")):
-                # the merge copies pages from disk: save the fonts embedded in memory
-                save_prepared(source, work / f"source-{sources.index(source):04d}-pdfa.pdf")
+                source.fitted = True  # done again on the merged pages (see _edit), not saved here
             part = Part(f"ev:{source.id}", f"{source.id} {source.title}", _EMPTY, f"sep:{ref}", source)
             if source.problem:
                 part.drawn = canvas.placeholder(f"{', '.join(source.ids)} {source.title}", source.problem)
@@ -272,11 +272,13 @@ def _index_rows(front: dict[str, int], parts: list[Part], sources: list[Source],
     rows = [row(("Cover and document control", "1"), ("cover", "cover"), True),
             row(("Index", str(front["index"] + 1)), ("index", "index"), True),
             row(("Clause coverage matrix", str(front["matrix"] + 1)), ("matrix", "matrix"), True)]
+    starts = {p.key: p for p in parts}
+    if "vol:1" in starts:
+        rows.append(row(("Volumes", str(starts["vol:1"].start + 1)), ("vol:1", "vol:1"), True))
     docs = [p for p in parts if p.key.startswith("doc:")]
     if docs:
         rows.append(row(("Meeting documents", str(docs[0].start + 1)), (docs[0].key,) * 2, True))
         rows += [row((f"    {p.title}", span(p.start, p.pages)), (p.key,) * 2) for p in docs]
-    starts = {p.key: p for p in parts}
     for ref in groups:
         sep = starts.get(f"sep:{ref}")
         if sep is None:
@@ -365,6 +367,83 @@ def _manifest_rows(sources: list[Source], parts: list[Part]) -> list[pages.Row]:
                                   ("", "", "", "", "", f"ev:{s.id}" if page else "", ""),
                                   sub=f"    {removal}"))
     return rows
+
+
+VOLUME_COLUMNS = (("Volume and what it holds", "Pages"), (85, 15))
+
+
+def _volume_intro(count: int) -> str:
+    return (f"The bundle is in {count} volumes, numbered as one: each volume starts at the page after "
+            "the last page of the one before. Keep the volume files together in one folder: a link "
+            "to a page in another volume opens that volume's file.")
+
+
+def _part_bytes(part: Part) -> int:
+    """What a part is expected to add to a volume: its file's size (drawn pages: a little per
+    page), plus the original when it travels as an attachment."""
+    if part.file is not None and part.drawn is None:
+        size = part.file.stat().st_size
+    else:
+        size = volumes.PAGE_BYTES * max(part.pages, 1)
+    if part.source is not None and part.source.attach_original and not part.source.problem:
+        size += part.source.size
+    return size
+
+
+def _plan_volumes(body: list[Part], limit: int, out: Path, fixed: int
+                  ) -> tuple[list[Part], list[volumes.Volume], dict[str, str]]:
+    """Which volume each part of the body goes in: the body with a volume table before the
+    first part of each volume, the volumes, and a note for each part alone over the size.
+    One volume is no split: the body comes back as it was."""
+    sizes = [_part_bytes(p) for p in body]
+    starts = [n == 0 or not body[n - 1].key.startswith("sep:") for n in range(len(body))]
+    which, oversize = volumes.assign(sizes, starts, limit, fixed)
+    count = max(which, default=0) + 1
+    if count == 1:
+        return body, [], {}
+    vols = [volumes.Volume(k + 1, count, volumes.file_name(out, k + 1, count)) for k in range(count)]
+    placed: list[Part] = []
+    for n, part in enumerate(body):
+        if n == 0 or which[n] != which[n - 1]:
+            placed.append(Part(f"vol:{which[n] + 1}", f"Volume {which[n] + 1} of {count}", _EMPTY,
+                               drawn=pages.Drawn(-1, 1)))
+        placed.append(part)
+    notes = {body[i].key: volumes.oversize_note(body[i].title, sizes[i], limit) for i in oversize}
+    return placed, vols, notes
+
+
+def _volume_spans(parts: list[Part], vols: list[volumes.Volume], total: int) -> None:
+    firsts = [0, *[p.start for p in parts if p.key.startswith("vol:")][1:]]
+    for n, volume in enumerate(vols):
+        volume.first = firsts[n]
+        volume.pages = (firsts[n + 1] if n + 1 < len(firsts) else total) - firsts[n]
+
+
+def _volume_rows(parts: list[Part], vols: list[volumes.Volume], notes: dict[str, str]) -> list[pages.Row]:
+    """Every volume (file, pages) and, under it, the documents and evidence it holds."""
+    rows: list[pages.Row] = []
+    for part in parts:
+        if part.key.startswith("vol:"):
+            volume = vols[int(part.key[4:]) - 1]
+            rows.append(pages.Row((f"{part.title}: {volume.file}", span(volume.first, volume.pages)),
+                                  (part.key,) * 2, True))
+        elif part.key.startswith(("doc:", "ev:")) and rows:
+            mark = "  (alone over the volume size: a volume of its own)" if part.key in notes else ""
+            rows.append(pages.Row((f"    {part.title}{mark}", span(part.start, part.pages)),
+                                  (part.key,) * 2))
+    return rows
+
+
+def _volume_attachments(vols: list[volumes.Volume], parts: list[Part], items: list[Attachment],
+                        sources: list[Source]) -> None:
+    """Each evidence file's original travels in the volume of its pages; every other attached
+    file (workbooks, meeting documents) in volume 1, and the manifest in every volume."""
+    starts = {p.key: p.start for p in parts}
+    names = _attachment_names(sources)
+    home = {name: next(v for v in vols if v.first <= starts[f"ev:{sid}"] <= v.last)
+            for sid, name in names.items()}
+    for item in items:
+        home.get(item.name, vols[0]).attachments.append(item.name)
 
 
 MANIFEST_COLUMNS = (("Evidence", "Title", "Inputs", "Owner", "Date", "Bundle pages", "Bytes"),
@@ -686,7 +765,8 @@ def make_bundle(data: WorkbookData, workbook: Path, evidence_dir: Path, out: Pat
                                    allow_incomplete=allow_incomplete, when=when,
                                    agenda_items=agenda_items or {}, title=title, control=control,
                                    archival=archival, blocked=blocked,
-                                   outcomes=outcomes or {}, check=check)
+                                   outcomes=outcomes or {}, check=check,
+                                   volume_bytes=options.volume_bytes)
                 if result.pdfa != "none":
                     return result
                 if result.blocked and not set(result.blocked) <= set(blocked):
@@ -770,7 +850,7 @@ def _assemble(data: WorkbookData, workbook: Path, sources: list[Source], out: Pa
               documents: dict[str, Path], work: Path, *, allow_incomplete: bool, when: dt.datetime,
               agenda_items: dict[str, int], title: str, control: Control, archival: str,
               blocked: dict[str, list[str]], outcomes: Mapping[str, str],
-              check: bool = True) -> BundleResult:
+              check: bool = True, volume_bytes: int | None = None) -> BundleResult:
     problems = [f"{', '.join(s.ids)} ({s.rel}): {s.problem}" for s in sources if s.problem]
     problems += control.missing
     review = data.review
@@ -808,10 +888,25 @@ def _assemble(data: WorkbookData, workbook: Path, sources: list[Source], out: Pa
     body = _body(documents, sources, canvas, groups_, blocked, work)
     body.append(Part("signature", "Approval and signature", _EMPTY,
                      drawn=signature_page(canvas, control, data)))
+    vols: list[volumes.Volume] = []
+    oversize: dict[str, str] = {}
+    if volume_bytes is not None:
+        fixed = workbook.stat().st_size + sum(p.stat().st_size for p in documents.values() if p.is_file())
+        body, vols, oversize = _plan_volumes(body, volume_bytes, out, fixed)
+        if vols:  # the cover says so (drawn again: the first one's page is left unused)
+            at = next(n for n, (label, _) in enumerate(cover_rows) if label == "Evidence files") + 1
+            cover_rows.insert(at, ("Volumes", f"{len(vols)} volumes of at most {human(volume_bytes)}, "
+                                   f"numbered as one: this is volume 1 of {len(vols)}; each volume "
+                                   "starts with the list of what every volume holds"))
+            cover_drawn = canvas.cover(title, cover_rows, status)
     label_drawn, label_sizes, label_index = _labels(
         canvas, sources, f"{rid} \xb7 {classification} \xb7 {control.stamp}")
-    sizes = {"index": 1, "matrix": 1, "manifest": 1}
+    sizes = {"index": 1, "matrix": 1, "manifest": 1, **({"volumes": 1} if vols else {})}
+    volume_rows: list[pages.Row] = []
     for _ in range(6):  # lay out until the front matter's length no longer moves the pages
+        for part in body:
+            if part.key.startswith("vol:"):
+                part.drawn = pages.Drawn(-1, sizes["volumes"])
         parts = _sequence(cover_drawn, pages.Drawn(-1, sizes["index"]),
                           pages.Drawn(-1, sizes["matrix"]), body, pages.Drawn(-1, sizes["manifest"]))
         total = parts[-1].start + sizes["manifest"]
@@ -823,6 +918,10 @@ def _assemble(data: WorkbookData, workbook: Path, sources: list[Source], out: Pa
         new = {"index": canvas.table_pages(_index_intro(total), len(index_rows)),
                "matrix": canvas.table_pages(MATRIX_INTRO, len(matrix_rows), sub=bool(outcomes)),
                "manifest": canvas.table_pages(MANIFEST_INTRO, len(manifest_rows), "L", 7, True)}
+        if vols:
+            _volume_spans(parts, vols, total)
+            volume_rows = _volume_rows(parts, vols, oversize)
+            new["volumes"] = canvas.table_pages(_volume_intro(len(vols)), len(volume_rows))
         if new == sizes:
             break
         sizes = new
@@ -832,6 +931,10 @@ def _assemble(data: WorkbookData, workbook: Path, sources: list[Source], out: Pa
     manifest = canvas.table("Manifest of source files", MANIFEST_INTRO, *MANIFEST_COLUMNS,
                             manifest_rows, "L", 7, True)
     drawn_sizes = {"index": index.pages, "matrix": matrix.pages, "manifest": manifest.pages}
+    for part in body:
+        if part.key.startswith("vol:"):
+            part.drawn = canvas.table(part.title, _volume_intro(len(vols)), *VOLUME_COLUMNS, volume_rows)
+            drawn_sizes["volumes"] = part.drawn.pages
     if drawn_sizes != sizes:  # the arithmetic layout must match the drawing, or numbers are wrong
         raise RuntimeError(f"bundle layout mismatch: drawn {drawn_sizes}, planned {sizes}")
     parts = _sequence(cover_drawn, index, matrix, body, manifest)
@@ -843,6 +946,9 @@ def _assemble(data: WorkbookData, workbook: Path, sources: list[Source], out: Pa
             with blame(part.source):
                 links[part.key] = _link_targets(part.pdf, part.link_views)
     items = [*_attachments(sources, workbook), *archive.control_attachments(control, documents)]
+    if vols:
+        _volume_spans(parts, vols, total)
+        _volume_attachments(vols, parts, items, sources)
     stamp = when.strftime("D:%Y%m%d%H%M%SZ")
     signature = next(p for p in parts if p.key == "signature")
     manifest_json = ""
@@ -855,6 +961,10 @@ def _assemble(data: WorkbookData, workbook: Path, sources: list[Source], out: Pa
         extra = archive.manifest_fields(pdf, control, documents, items,
                                         signature.start + signature.pages - 1, archival)
         extra["revisions"] = revisions
+        if vols:
+            extra["volumes"] = [{"volume": v.number, "file": v.file, "first_page": v.first + 1,
+                                 "last_page": v.last + 1, "attachments": sorted(v.attachments)}
+                                for v in vols]
         manifest_json = _manifest_json(data, workbook.name, workbook_sha, sources, parts, status,
                                        total, extra)
         attach_data(pdf, [Attachment("manifest.json", "Manifest of the bundle (JSON)",
@@ -864,41 +974,70 @@ def _assemble(data: WorkbookData, workbook: Path, sources: list[Source], out: Pa
     with _temporary(out) as merged:
         _merge(parts, [Piece(canvas_path, d.first + 1, d.first + d.pages) for d in label_drawn],
                canvas_path, items, merged, stamp, work)
-        size, digest = _edit(merged, out, parts, sources, total, label_sizes, label_index, links,
-                             (index, matrix, manifest), groups_, finish, Dictionary(
+        written = _edit(merged, out, parts, sources, total, label_sizes, label_index, links,
+                        (index, matrix, manifest), groups_, finish, vols, Dictionary(
             Title=pikepdf.String(f"{title} — {rid}"), Subject=pikepdf.String(
                 f"ISO/IEC 27001:2022 clause 9.3 management review {rid}; {classification}"),
             Keywords=pikepdf.String(f"ISMS; management review; {rid}; {status}"),
             Author=pikepdf.String(str(review.get("Document owner") or "")),
             Creator=pikepdf.String("isms-review"), Producer=pikepdf.String("isms-review (pikepdf)"),
             CreationDate=pikepdf.String(stamp), ModDate=pikepdf.String(stamp)))
+    manifest_path = out.with_name(out.stem + "-manifest.json")
+    notes = [f"{key[3:]}: {note}" for key, note in oversize.items()]
+    if vols:
+        return _volume_result(written, vols, manifest_path, manifest_json, total, complete, problems,
+                              [*_warnings(sources), *notes], check)
+    _, size, digest = written[0]
     conformance = pdfa.validate(out, pdfa.BUNDLE) if check else \
         pdfa.Conformance(pdfa.BUNDLE, False, checked=False)
-    manifest_path = out.with_name(out.stem + "-manifest.json")
     sidecar = {**json.loads(manifest_json), "bundle": {
         "file": out.name, "sha256": digest, "unsigned_sha256": digest, "bytes": size,
         "pdfa": conformance.level, "pdfa_findings": conformance.findings}}
     atomic_write_bytes(manifest_path, json.dumps(sidecar, indent=2, ensure_ascii=False).encode())
     offenders = {} if conformance.passed or not check else archive.offenders(
         out, conformance, [(p.key, p.start, p.pages) for p in parts if p.key.startswith(("ev:", "doc:"))])
-    return BundleResult(out, manifest_path, total, complete, problems, digest,
-                        [f"{', '.join(s.ids)} ({s.rel}): {w}" for s in sources for w in s.warnings],
+    return BundleResult(out, manifest_path, total, complete, problems, digest, _warnings(sources),
                         conformance.level, conformance.summary(),
                         {k: v for k, v in offenders.items() if k not in blocked})
 
 
-# A merged file this big would get the edits appended as an incremental update instead of being
-# rewritten (pages written once: about 2x faster on large scans). The manifest then says the
-# bundle has 2 revisions of its own, which verify accepts (anything after them is appended after
-# the fact). Still off: two appended runs are not yet byte-identical (test_bundle_update).
-APPEND_ABOVE = 2**62
+def _warnings(sources: list[Source]) -> list[str]:
+    return [f"{', '.join(s.ids)} ({s.rel}): {w}" for s in sources for w in s.warnings]
+
+
+def _volume_result(written: list[tuple[Path, int, str]], vols: list[volumes.Volume],
+                   manifest_path: Path, manifest_json: str, total: int, complete: bool,
+                   problems: list[str], warned: list[str], check: bool) -> BundleResult:
+    """The sidecar of a bundle in volumes records each volume's file, SHA-256 and pages; the
+    PDF/A level is the lowest any volume reaches."""
+    results = [pdfa.validate(path, pdfa.BUNDLE) if check else
+               pdfa.Conformance(pdfa.BUNDLE, False, checked=False) for path, _, _ in written]
+    conformance = next((c for c in results if not c.passed), results[0])
+    entries = [{"volume": v.number, "file": v.file, "sha256": digest, "bytes": size,
+                "first_page": v.first + 1, "last_page": v.last + 1}
+               for v, (_, size, digest) in zip(vols, written, strict=True)]
+    sidecar = {**json.loads(manifest_json), "bundle": {
+        "volumes": entries, "pdfa": conformance.level, "pdfa_findings": conformance.findings}}
+    atomic_write_bytes(manifest_path, json.dumps(sidecar, indent=2, ensure_ascii=False).encode())
+    return BundleResult(written[0][0], manifest_path, total, complete, problems, written[0][2],
+                        warned, conformance.level, conformance.summary(),
+                        volumes=[path for path, _, _ in written])
+
+
+# A merged file this big gets the edits appended as an incremental update instead of being
+# rewritten: its pages (scans, large attachments) are written once, not twice. The manifest then
+# says the bundle has 2 revisions of its own, which verify accepts (anything after them is
+# appended after the fact); appended runs are byte-identical (test_bundle_update). Smaller
+# bundles are rewritten, compactly (object streams): there the rewrite costs little.
+APPEND_ABOVE = 64 * 2**20
 
 
 def _edit(merged: Path, out: Path, parts: list[Part], sources: list[Source], total: int,
           label_sizes: list[tuple[float, float]], label_index: dict[str, tuple[int, str]],
           links: dict[str, dict[int, list[int | None]]],
           tables: tuple[pages.Drawn, pages.Drawn, pages.Drawn], groups_: Groups,
-          finish: Callable[[pikepdf.Pdf, int], None], info: Dictionary) -> tuple[int, str]:
+          finish: Callable[[pikepdf.Pdf, int], None], vols: list[volumes.Volume],
+          info: Dictionary) -> list[tuple[Path, int, str]]:
     """Open the merged file, add links, form names, bookmarks, page labels, stamps and the
     document info, then ``finish`` it (PDF/A, digests, manifest), and write the bundle to
     ``out``: a large merged file gets
@@ -913,6 +1052,11 @@ def _edit(merged: Path, out: Path, parts: list[Part], sources: list[Source], tot
                   for n, (w, h) in enumerate(label_sizes)]
         del pdf.pages[total:]  # the labels' pages: only their form XObjects stay
         objects = objects[:total]
+        if any(s.fitted and s.pdf is not None for s in sources) or \
+                any(p.key.startswith("doc:") and p.drawn is None for p in parts):
+            # PDF/A: the sources' core fonts embedded once for the whole bundle (one copy of each
+            # substitute), as each was fitted in memory (same notes, same obstacles)
+            pdfa.fit_source(pdf)
         targets: dict[str, int] = {}
         for part in parts:
             targets[part.key] = part.start
@@ -926,6 +1070,11 @@ def _edit(merged: Path, out: Path, parts: list[Part], sources: list[Source], tot
         targets.update(_doc_anchors(parts, groups_))
         for part, drawn in ((parts[1], index), (parts[2], matrix), (parts[-1], manifest)):
             _add_links(pdf, objects, part, drawn, targets)
+        for part in parts:
+            if part.key.startswith("vol:") and part.drawn is not None:
+                _add_links(pdf, objects, part, part.drawn, targets)
+        if vols:
+            volumes.remote_links(objects, vols)
         _write_outline(pdf, objects, parts)
         pdf.Root.PageLabels = Dictionary(Nums=Array([0, Dictionary(S=Name.D)]))
         pdf.Root.PageMode = Name.UseOutlines
@@ -944,7 +1093,28 @@ def _edit(merged: Path, out: Path, parts: list[Part], sources: list[Source], tot
                          object_stream_mode=pikepdf.ObjectStreamMode.generate,
                          fix_metadata_version=False)
                 os.replace(tmp, merged)
-    return _publish(merged, out)
+    if vols:
+        return _publish_volumes(merged, out, vols)
+    done = [(out, *_publish(merged, out))]
+    for stale in out.parent.glob(f"{out.stem}-vol*-of-*.pdf"):  # volumes of an earlier split
+        stale.unlink(missing_ok=True)
+    return done
+
+
+def _publish_volumes(whole: Path, out: Path, vols: list[volumes.Volume]) -> list[tuple[Path, int, str]]:
+    """Cut the finished bundle into its volumes and put them in place (with no single bundle,
+    and no volumes of an earlier split, left beside them)."""
+    written = volumes.cut(whole, vols, out.parent)
+    try:
+        paths = volumes.publish(written, vols, out.parent)
+    finally:
+        for tmp in written:
+            tmp.unlink(missing_ok=True)
+    names = {v.file for v in vols}
+    for stale in [out, *out.parent.glob(f"{out.stem}-vol*-of-*.pdf")]:
+        if stale.name not in names:
+            stale.unlink(missing_ok=True)
+    return [(path, path.stat().st_size, sha256_file(path)) for path in paths]
 
 
 def _merge(parts: list[Part], labels: list[Piece], canvas: Path, attachments: list[Attachment],

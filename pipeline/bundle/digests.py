@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Iterator
+from decimal import Decimal
 from typing import Any
 
 import pikepdf
@@ -23,6 +24,8 @@ from pikepdf import Array, Dictionary, Name, Stream
 SKIP = frozenset({"/Parent", "/P", "/Length", "/Filter", "/DecodeParms"})
 PAGE_KEYS = ("/Contents", "/Resources", "/MediaBox", "/CropBox", "/BleedBox", "/TrimBox",
              "/ArtBox", "/Rotate", "/Annots", "/Group", "/UserUnit")
+INHERITED = frozenset({"/Resources", "/MediaBox", "/CropBox", "/Rotate"})
+_NUMBERS = frozenset({int, float, Decimal})
 _MAX_DEPTH = 60
 
 
@@ -34,12 +37,25 @@ class _Hasher:
         self.pages = pages
         self.cache: dict[tuple[int, int], bytes] = {}
         self.stack: set[tuple[int, int]] = set()
+        self.shared: dict[tuple[int, int], bytes] = {}  # content streams of several pages
+        self.parents: dict[tuple[tuple[int, int], str], Any] = {}
+
+    def _inherited(self, parent: Any, key: str) -> Any:
+        """What a page without ``key`` inherits from ``parent`` (the same for all its kids)."""
+        if not isinstance(parent, Dictionary):
+            return None
+        ref = (parent.objgen, key)
+        if ref not in self.parents:
+            self.parents[ref] = _inherited(parent, key)
+        return self.parents[ref]
 
     def page(self, page: Any) -> str:
         h = hashlib.sha256()
         node = page.obj if isinstance(page, pikepdf.Page) else page
+        own = set(node.keys())  # one call, not one per key (pages rarely inherit)
         for key in PAGE_KEYS:
-            value = _inherited(node, key)
+            value = node[key] if key in own else self._inherited(node.get("/Parent"), key) \
+                if key in INHERITED else None
             if value is None:
                 continue
             if key == "/Contents":
@@ -59,7 +75,13 @@ class _Hasher:
         streams = list(value) if isinstance(value, Array) else [value]
         for stream in streams:
             if isinstance(stream, Stream):
-                h.update(_stream_bytes(stream))
+                if stream.is_indirect and stream.objgen in self.shared:
+                    h.update(self.shared[stream.objgen])
+                else:
+                    data = _stream_bytes(stream)
+                    if len(data) < 64 and stream.is_indirect:  # the stamps' shared "q"
+                        self.shared[stream.objgen] = data
+                    h.update(data)
                 h.update(b"\n")
         return b"C" + h.digest()
 
@@ -70,6 +92,8 @@ class _Hasher:
         return b"[" + b" ".join(self.value(a, 0) for a in kept) + b"]"
 
     def value(self, obj: Any, depth: int) -> bytes:
+        if type(obj) in _NUMBERS:  # most values: what _scalar gives a number, without its tests
+            return b"%r" % float(obj)
         if depth > _MAX_DEPTH:
             return b"<deep>"
         if isinstance(obj, (Dictionary, Stream, Array)) and obj.is_indirect:
@@ -136,7 +160,7 @@ def _inherited(node: Any, key: str) -> Any:
     while node is not None and seen < 64:
         if key in node:
             return node[key]
-        if key not in ("/Resources", "/MediaBox", "/CropBox", "/Rotate"):
+        if key not in INHERITED:
             return None
         node, seen = node.get("/Parent"), seen + 1
     return None
@@ -169,8 +193,10 @@ def page_digests(pdf: pikepdf.Pdf) -> list[str]:
     return list(iter_page_digests(pdf))
 
 
-def iter_page_digests(pdf: pikepdf.Pdf) -> Iterator[str]:
-    pages = {page.obj.objgen: number for number, page in enumerate(pdf.pages, start=1)}
+def iter_page_digests(pdf: pikepdf.Pdf, first: int = 1) -> Iterator[str]:
+    """Page digests in order; ``first`` is the number of the file's first page (a volume of a
+    split bundle: links to its pages are hashed by their numbers in the whole bundle)."""
+    pages = {page.obj.objgen: number for number, page in enumerate(pdf.pages, start=first)}
     hasher = _Hasher(pages)
     for page in pdf.pages:
         yield hasher.page(page)

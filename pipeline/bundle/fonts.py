@@ -276,9 +276,10 @@ def _macroman(prog: Program) -> dict[int, str]:
     return out
 
 
-def embed_standard_fonts(pdf: pikepdf.Pdf) -> tuple[list[str], list[str]]:
+def embed_standard_fonts(pdf: pikepdf.Pdf, dry_run: bool = False) -> tuple[list[str], list[str]]:
     """Embed a metric-compatible substitute for each non-embedded Latin core font.
-    Returns (substitutions made, fonts that could not be embedded), as words for notes."""
+    Returns (substitutions made, fonts that could not be embedded), as words for notes;
+    ``dry_run``: what it would do, changing nothing."""
     made: dict[str, str] = {}
     impossible: set[str] = set()
     descriptors: dict[str, Any] = {}
@@ -296,6 +297,9 @@ def embed_standard_fonts(pdf: pikepdf.Pdf) -> tuple[list[str], list[str]]:
             impossible.add(f"{base} (not embedded; no metric-compatible font to embed)")
             continue
         prog = program(path)
+        made[base] = prog.name.split("+", 1)[1]
+        if dry_run:
+            continue
         encoding, shown = _encoding(font, path)
         first, last = 32, 255
         for key in ("/FontDescriptor", "/Widths", "/FirstChar", "/LastChar", "/Encoding", "/ToUnicode"):
@@ -307,7 +311,6 @@ def embed_standard_fonts(pdf: pikepdf.Pdf) -> tuple[list[str], list[str]]:
         font.FirstChar, font.LastChar = first, last
         font.Widths = Array([prog.widths.get(shown.get(code, ""), 0) for code in range(first, last + 1)])
         font.FontDescriptor = _descriptor(pdf, prog, descriptors)
-        made[base] = prog.name.split("+", 1)[1]
     return [f"{a} → {b}" for a, b in sorted(made.items())], sorted(impossible)
 
 
@@ -321,6 +324,7 @@ def share_font_files(pdf: pikepdf.Pdf) -> int:
     digest = canonical_hasher()
     first: dict[bytes, Any] = {}
     keys: dict[tuple[int, int], bytes] = {}
+    written: dict[bytes, bytes] = {}  # a font's own bytes (references as object numbers) → key
     folded = 0
     for resources in _resource_dicts(pdf):
         fonts = resources.get("/Font")
@@ -331,7 +335,13 @@ def share_font_files(pdf: pikepdf.Pdf) -> int:
                 continue
             key = keys.get(font.objgen)
             if key is None:
-                key = keys[font.objgen] = digest(font)
+                # fonts written alike (the same descriptor object) are the same font: only
+                # those written differently need the canonical digest of all they reach
+                raw = font.unparse()
+                key = written.get(raw)
+                if key is None:
+                    key = written[raw] = digest(font)
+                keys[font.objgen] = key
             keep = first.setdefault(key, font)
             if keep.objgen != font.objgen:
                 fonts[name] = keep
@@ -368,6 +378,10 @@ def _resource_dicts(pdf: pikepdf.Pdf) -> Iterator[Any]:
             if not isinstance(group, Dictionary):
                 continue
             for item in group.values():
+                if isinstance(item, pikepdf.Object) and item.is_indirect:  # a form on every page: once
+                    if item.objgen in seen:
+                        continue
+                    seen.add(item.objgen)
                 if _has_resources(kind, item):
                     stack.append(item.get("/Resources"))
 

@@ -13,6 +13,7 @@ from typing import Any
 
 HEX64 = re.compile(r"[0-9a-f]{64}")
 MAX_PAGES = 10_000_000
+VOLUME_FILE = re.compile(r"[^/\\\x00]{1,250}\.pdf")
 MAX_OWN_REVISIONS = 2  # written whole, or merged then edited by one appended update
 
 
@@ -38,6 +39,15 @@ class FileRef:
     status: str
 
 
+@dataclass(frozen=True)
+class VolumeRef:
+    number: int
+    file: str  # a plain file name, beside the other volumes
+    first_page: int
+    last_page: int
+    attachments: tuple[str, ...]
+
+
 @dataclass
 class Manifest:
     review_id: str
@@ -52,6 +62,7 @@ class Manifest:
     documents: list[dict[str, Any]] = field(default_factory=list)
     raw: dict[str, Any] = field(default_factory=dict)
     revisions: int = 1  # revisions the bundle was written with (its edits may be appended)
+    volumes: list[VolumeRef] = field(default_factory=list)  # a bundle split by --volume-size
 
     def part_at(self, page: int) -> PartRef | None:
         for part in self.parts:
@@ -160,6 +171,30 @@ def _parse(raw: Any) -> Manifest:
     documents = [_dict(d, f"documents[{n}]") for n, d in enumerate(_list(top.get("documents", []),
                                                                          "'documents'"))]
     revisions = _int(top.get("revisions", 1), "'revisions'", 1, MAX_OWN_REVISIONS)
+    volumes = _volumes(top.get("volumes", []), pages)
     return Manifest(_str(top.get("review_id"), "'review_id'", allow_none=True),
                     _str(top.get("status"), "'status'"), pages, parts, files, digests, attachments,
-                    box, control, documents, top, revisions)  # type: ignore[arg-type]
+                    box, control, documents, top, revisions, volumes)  # type: ignore[arg-type]
+
+
+def _volumes(raw: Any, pages: int) -> list[VolumeRef]:
+    """The volumes, which must follow on from page 1 to the last page, one file name each."""
+    volumes = []
+    following = 1
+    for n, item in enumerate(_list(raw, "'volumes'")):
+        item = _dict(item, f"volumes[{n}]")
+        name = _str(item.get("file"), f"volumes[{n}].file")
+        if not VOLUME_FILE.fullmatch(name):
+            raise ManifestShape(f"volumes[{n}].file must be a plain PDF file name")
+        first = _int(item.get("first_page"), f"volumes[{n}].first_page", 1)
+        last = _int(item.get("last_page"), f"volumes[{n}].last_page", 1)
+        if _int(item.get("volume"), f"volumes[{n}].volume", 1) != n + 1 or first != following \
+                or last < first:
+            raise ManifestShape(f"volumes[{n}] does not follow on from the volume before it")
+        names = tuple(_str(a, f"volumes[{n}].attachments")
+                      for a in _list(item.get("attachments", []), f"volumes[{n}].attachments"))
+        volumes.append(VolumeRef(n + 1, name, first, last, names))
+        following = last + 1
+    if volumes and following != pages + 1:
+        raise ManifestShape(f"the volumes end at page {following - 1}, not at page {pages}")
+    return volumes

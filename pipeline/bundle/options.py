@@ -27,12 +27,14 @@ class BundleOptions:
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(k|m|g|t)?b?\s*$", re.I)
 
 
-def parse_size(text: str, option: str) -> int:
-    """'500MB', '2 GB', '750m', '1.5G' → bytes (decimal units, as file managers show)."""
+def parse_size(text: str, option: str, plain: float = 1e6) -> int:
+    """'500MB', '2 GB', '750m', '1.5G' → bytes (decimal units, as file managers show); a number
+    without k/m/g/t counts in ``plain`` units (megabytes, or bytes for --volume-size)."""
     match = _SIZE.match(text)
     if not match:
-        raise UserError(f"{option} {text!r}: give a size such as 500MB or 2GB.")
-    unit = {"k": 1e3, "m": 1e6, "g": 1e9, "t": 1e12, None: 1e6}[
+        raise UserError(f"{option} {text!r}: give a size such as 500MB or 2GB"
+                        + (" or a number of bytes." if plain == 1 else "."))
+    unit = {"k": 1e3, "m": 1e6, "g": 1e9, "t": 1e12, None: plain}[
         match.group(2).lower() if match.group(2) else None]
     value = int(float(match.group(1)) * unit)
     if value <= 0:

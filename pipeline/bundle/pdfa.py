@@ -37,38 +37,50 @@ PERMITTED_ANNOTATIONS = frozenset(
 TAB_ORDERS = frozenset({"/R", "/C", "/S"})
 
 
-def fit_source(pdf: pikepdf.Pdf) -> tuple[list[str], list[str]]:
+def fit_source(pdf: pikepdf.Pdf, dry_run: bool = False) -> tuple[list[str], list[str]]:
     """Fit a source PDF's pages for a PDF/A bundle where that changes nothing they show:
     embed substitutes for non-embedded core fonts (same widths, so no text moves), drop page
     transitions (slide-show effects), repair a tab order given as text, remove annotations of
-    types PDF/A forbids. Returns (notes on what was done, obstacles that remain)."""
-    substituted, impossible = embed_standard_fonts(pdf)
+    types PDF/A forbids. Returns (notes on what was done, obstacles that remain); ``dry_run``:
+    what would be done and what would remain, changing nothing (the bundle does it on the
+    merged pages)."""
+    substituted, impossible = embed_standard_fonts(pdf, dry_run)
     notes = [f"fonts embedded for PDF/A (metric-compatible): {', '.join(substituted)}"] if substituted else []
     removed: Counter[str] = Counter()
     for page in pdf.pages:
-        node = page.obj
-        for key in ("/Trans", "/Dur", "/PresSteps"):
-            if key in node:
-                del node[key]
-        tabs = node.get("/Tabs")
-        if tabs is not None and not (isinstance(tabs, Name) and str(tabs) in TAB_ORDERS):
-            fixed = "/" + str(tabs).lstrip("/")
-            if fixed in TAB_ORDERS:
-                node.Tabs = Name(fixed)
-            else:
-                del node["/Tabs"]
-        annots = node.get("/Annots")
-        if isinstance(annots, Array):
-            kept = []
-            for annot in annots:
-                subtype = annot.get("/Subtype") if isinstance(annot, pikepdf.Dictionary) else None
-                if subtype is None or str(subtype) in PERMITTED_ANNOTATIONS:
-                    kept.append(annot)
-                else:
-                    removed[str(subtype).lstrip("/")] += 1
-            if len(kept) != len(annots):
-                node.Annots = Array(kept)
+        removed.update(_forbidden(page.obj.get("/Annots")))
+        if not dry_run:
+            _fit_page(page.obj)
     if removed:
         notes.append("annotations PDF/A does not permit removed: "
                      + ", ".join(f"{count} {kind}" for kind, count in sorted(removed.items())))
     return notes, [f"a font cannot be embedded: {name}" for name in impossible]
+
+
+def _forbidden(annots: object) -> Counter[str]:
+    """How many annotations of each type PDF/A forbids are in ``annots``."""
+    found: Counter[str] = Counter()
+    for annot in annots if isinstance(annots, Array) else []:
+        subtype = annot.get("/Subtype") if isinstance(annot, pikepdf.Dictionary) else None
+        if subtype is not None and str(subtype) not in PERMITTED_ANNOTATIONS:
+            found[str(subtype).lstrip("/")] += 1
+    return found
+
+
+def _fit_page(node: pikepdf.Dictionary) -> None:
+    """No page transitions, a tab order PDF/A knows, no annotation of a type it forbids."""
+    for key in ("/Trans", "/Dur", "/PresSteps"):
+        if key in node:
+            del node[key]
+    tabs = node.get("/Tabs")
+    if tabs is not None and not (isinstance(tabs, Name) and str(tabs) in TAB_ORDERS):
+        fixed = "/" + str(tabs).lstrip("/")
+        if fixed in TAB_ORDERS:
+            node.Tabs = Name(fixed)
+        else:
+            del node["/Tabs"]
+    annots = node.get("/Annots")
+    if isinstance(annots, Array) and _forbidden(annots):
+        node.Annots = Array([a for a in annots if not (
+            isinstance(a, pikepdf.Dictionary) and a.get("/Subtype") is not None
+            and str(a.get("/Subtype")) not in PERMITTED_ANNOTATIONS)])

@@ -63,6 +63,7 @@ class Source:
     no_text: list[int] = field(default_factory=list)  # 1-based pages of this file
     references: list[str] = field(default_factory=list)  # outside content an Office file names
     warnings: list[str] = field(default_factory=list)
+    fitted: bool = False  # its pages need PDF/A fitting (core fonts embedded) in the bundle
     group: str = RESULTS_REF  # the first of its inputs in contract order: where it is filed
 
     @property

@@ -33,10 +33,11 @@ import pikepdf
 from ..errors import UserError
 from ..workbook.evidence import EvidencePathError, resolve_evidence
 from . import digests
-from .manifest import Manifest, ManifestShape, parse_manifest
+from .manifest import Manifest, ManifestShape, VolumeRef, parse_manifest
 from .revisions import Revisions, read_revisions
 from .sign import SignatureCheck, check_signatures
 from .trust import Trusted, trusted_signers
+from .volumes import base_stem
 
 EXIT_CODES = {"intact": 0, "broken": 1, "unsigned": 4}
 UNSIGNED_WARNING = ("this proves nothing against someone who can rewrite the file and its "
@@ -164,12 +165,19 @@ def verify_bundle(path: Path, evidence: Path | None = None, trust: tuple[Path, .
     with pdf:
         manifest = _embedded_manifest(pdf, result)
         own = min(manifest.revisions, revisions.count) if manifest is not None else 1
-        _guard(result, "the pages", _check_pages, pdf, manifest, revisions, result)
+        split = manifest is not None and bool(manifest.volumes)
+        if split:
+            assert manifest is not None
+            _guard(result, "the volumes", _check_volumes, path, pdf, manifest, sidecar, result)
+        else:
+            _guard(result, "the pages", _check_pages, pdf, manifest, revisions, result)
         if manifest is not None:
-            _guard(result, "the manifest", _check_manifest, pdf, manifest, sidecar, result)
+            _guard(result, "the manifest", _check_manifest, pdf, manifest, sidecar, result,
+                   _volume_of(manifest, path))
             if evidence is not None:
                 _guard(result, "the evidence folder", _check_sources, manifest, evidence, result)
-        _guard(result, "the stamps", _check_stamps, pdf, result)
+        if not split:
+            _guard(result, "the stamps", _check_stamps, pdf, result)
         _guard(result, "the links", _check_links, pdf, result)
         widgets = _guard(result, "the signature fields", digests.signature_widgets, pdf) or []
     _check_signatures(data, trusted, revisions, widgets, sidecar, result, own)
@@ -226,14 +234,14 @@ def _guard(result: Verification, what: str, func: Any, *args: Any) -> Any:
 
 
 def _sidecar(path: Path, result: Verification) -> dict[str, Any] | None:
-    sidecar_path = path.with_name(path.stem + "-manifest.json")
+    sidecar_path = path.with_name(base_stem(path) + "-manifest.json")
     if not sidecar_path.is_file():
         result.notes.append(f"no {sidecar_path.name} beside the bundle: only a signature can show "
                             "the file is the one that was made")
         return None
     try:
         sidecar = json.loads(sidecar_path.read_bytes())
-        expected = sidecar["bundle"]["sha256"]
+        expected = _recorded_sha256(sidecar, path.name)
         if not isinstance(expected, str):
             raise TypeError
     except (OSError, ValueError, KeyError, TypeError, RecursionError):
@@ -246,6 +254,95 @@ def _sidecar(path: Path, result: Verification) -> dict[str, Any] | None:
     else:
         result.notes.append(f"whole-file SHA-256 matches {sidecar_path.name}")
     return sidecar if isinstance(sidecar, dict) else None
+
+
+def _recorded_sha256(sidecar: Any, name: str) -> Any:
+    """The SHA-256 the sidecar records for the file ``name``: the bundle's, or in a bundle
+    split into volumes, that volume's (KeyError when it lists no such volume)."""
+    bundle = sidecar["bundle"]
+    if "volumes" not in bundle:
+        return bundle["sha256"]
+    found = [v["sha256"] for v in bundle["volumes"] if v["file"] == name]
+    if not found:
+        raise KeyError(name)
+    return found[0]
+
+
+def _volume_of(manifest: Manifest, path: Path) -> VolumeRef | None:
+    return next((v for v in manifest.volumes if v.file == path.name), None)
+
+
+def _check_volumes(path: Path, pdf: pikepdf.Pdf, manifest: Manifest, sidecar: dict[str, Any] | None,
+                   result: Verification) -> None:
+    """A bundle in volumes: every volume is there beside this one, has the SHA-256 the sidecar
+    records, carries the same manifest, and its pages match their digests and stamps (numbered
+    on from the volume before)."""
+    if _volume_of(manifest, path) is None:
+        result.problem(f"the manifest lists the volumes {', '.join(v.file for v in manifest.volumes)}; "
+                       f"this file's name {path.name} is not one of them: give it its name again.")
+    result.pages = len(pdf.pages)
+    count = len(manifest.volumes)
+    for volume in manifest.volumes:
+        where = f"volume {volume.number} of {count} ({volume.file})"
+        if volume.file == path.name:
+            _check_volume_pages(pdf, manifest, volume, where, result)
+            continue
+        other = path.with_name(volume.file)
+        try:
+            data = other.read_bytes()
+        except OSError:
+            result.problem(f"{where} is missing: it is not beside {path.name}; put every volume of "
+                           "the bundle in one folder.")
+            continue
+        if sidecar is not None:
+            try:
+                expected = _recorded_sha256(sidecar, volume.file)
+            except (KeyError, TypeError):
+                expected = None
+            if expected != hashlib.sha256(data).hexdigest():
+                result.problem(f"{where}: the file's SHA-256 differs from the one in the sidecar "
+                               "manifest: the volume was changed after it was made.")
+        try:
+            with pikepdf.open(io.BytesIO(data)) as volume_pdf:
+                spec = volume_pdf.attachments.get("manifest.json")
+                if spec is None or json.loads(spec.get_file().read_bytes()) != manifest.raw:
+                    result.problem(f"{where}: its embedded manifest differs from this volume's: it "
+                                   "belongs to another bundle, or one of them was rewritten.")
+                _check_volume_pages(volume_pdf, manifest, volume, where, result)
+                _check_attachments(volume_pdf, manifest, volume, result, f"{where}: ")
+        except (pikepdf.PdfError, ValueError) as exc:
+            result.problem(f"{where} is not a readable PDF ({_first_line(exc)}).")
+    result.notes.append(f"the bundle is in {count} volumes; all {count} were checked")
+
+
+def _check_volume_pages(pdf: pikepdf.Pdf, manifest: Manifest, volume: VolumeRef, where: str,
+                        result: Verification) -> None:
+    """One volume's pages against the manifest: how many, each page's digest and stamp."""
+    expected = volume.last_page - volume.first_page + 1
+    if len(pdf.pages) != expected:
+        result.problem(f"{where} has {len(pdf.pages)} pages; the manifest gives it pages "
+                       f"{volume.first_page}–{volume.last_page}.")
+    if manifest.digests is None or len(manifest.digests) != manifest.pages:
+        result.problem("the manifest has no per-page digest for every page: the pages cannot be checked.")
+        return
+    bad, stamps = 0, []
+    for number, (page, digest) in enumerate(zip(pdf.pages, digests.iter_page_digests(
+            pdf, volume.first_page), strict=True), start=volume.first_page):
+        if number > manifest.pages:
+            break
+        if digest != manifest.digests[number - 1]:
+            bad += 1
+            if bad <= _MAX_LISTED:
+                result.problem("its content differs from its digest in the manifest", page=number,
+                               source=f"{where}, {manifest.source_at(number)}")
+        if _stamp_of(page) != (number, manifest.pages):
+            stamps.append(number)
+    if bad > _MAX_LISTED:
+        result.problem(f"{where}: {bad - _MAX_LISTED} more page(s) differ from their digests.")
+    if stamps:
+        shown = ", ".join(map(str, stamps[:10])) + (" …" if len(stamps) > 10 else "")
+        result.problem(f"{where}: {len(stamps)} page(s) lack the right 'Page n of "
+                       f"{manifest.pages}' stamp: {shown}.")
 
 
 def _embedded_manifest(pdf: pikepdf.Pdf, result: Verification) -> Manifest | None:
@@ -335,8 +432,8 @@ def _page_refs(node: Any) -> set[tuple[int, int]]:
 
 
 def _check_manifest(pdf: pikepdf.Pdf, manifest: Manifest, sidecar: dict[str, Any] | None,
-                    result: Verification) -> None:
-    total = len(pdf.pages)
+                    result: Verification, volume: VolumeRef | None = None) -> None:
+    total = manifest.pages if manifest.volumes else len(pdf.pages)
     for entry in manifest.files:
         last = entry.first_page + entry.pages - 1
         if last > total:
@@ -352,32 +449,45 @@ def _check_manifest(pdf: pikepdf.Pdf, manifest: Manifest, sidecar: dict[str, Any
                                if outside.get(k) != manifest.raw.get(k))
             result.problem("the sidecar manifest and the manifest inside the PDF disagree "
                            f"({', '.join(differing[:5])}): one of them was rewritten.")
+    if volume is not None or not manifest.volumes:
+        _check_attachments(pdf, manifest, volume, result)
+
+
+def _check_attachments(pdf: pikepdf.Pdf, manifest: Manifest, volume: VolumeRef | None,
+                       result: Verification, where: str = "") -> None:
+    """The embedded files against their hashes in the manifest (a volume: those it carries)."""
+    listed = manifest.attachments if volume is None else {
+        name: digest for name, digest in manifest.attachments.items() if name in volume.attachments}
     names = set(pdf.attachments.keys())
-    for name, expected in manifest.attachments.items():
+    for name, expected in listed.items():
         if name not in names:
-            result.problem(f"the embedded file '{name}' the manifest lists is missing.")
+            result.problem(f"{where}the embedded file '{name}' the manifest lists is missing.")
             continue
         actual = hashlib.sha256(pdf.attachments[name].get_file().read_bytes()).hexdigest()
         if actual != expected:
-            result.problem(f"the embedded file '{name}' differs from its SHA-256 in the manifest.")
-    extra = sorted(names - set(manifest.attachments) - {"manifest.json"})
+            result.problem(f"{where}the embedded file '{name}' differs from its SHA-256 in the manifest.")
+    extra = sorted(names - set(listed) - {"manifest.json"})
     if manifest.attachments and extra:
-        result.problem(f"embedded file(s) the manifest does not list: {', '.join(extra[:5])}.")
+        result.problem(f"{where}embedded file(s) the manifest does not list: {', '.join(extra[:5])}.")
+
+
+def _stamp_of(page: pikepdf.Page) -> tuple[int, int] | None:
+    """The (n, N) of a page's 'Page n of N' stamp, None without one."""
+    contents = page.obj.get("/Contents")
+    streams = list(contents) if isinstance(contents, pikepdf.Array) else [contents]
+    for stream in reversed(streams):  # the stamp is the last stream isms-review added
+        if isinstance(stream, pikepdf.Stream):
+            found = _STAMP.search(stream.read_bytes())
+            if found:
+                return int(found.group(1)), int(found.group(2))
+    return None
 
 
 def _check_stamps(pdf: pikepdf.Pdf, result: Verification) -> None:
     total = len(pdf.pages)
     bad = []
     for number, page in enumerate(pdf.pages, start=1):
-        contents = page.obj.get("/Contents")
-        streams = list(contents) if isinstance(contents, pikepdf.Array) else [contents]
-        found = None
-        for stream in reversed(streams):  # the stamp is the last stream isms-review added
-            if isinstance(stream, pikepdf.Stream):
-                found = _STAMP.search(stream.read_bytes())
-                if found:
-                    break
-        if not found or (int(found.group(1)), int(found.group(2))) != (number, total):
+        if _stamp_of(page) != (number, total):
             bad.append(number)
     if bad:
         shown = ", ".join(map(str, bad[:10])) + (" …" if len(bad) > 10 else "")

@@ -20,6 +20,7 @@ from ..bundle.control import (
     open_items,
     status_texts,
 )
+from ..bundle.volumes import base_stem
 from ..register import (
     Entry,
     IssuePlan,
@@ -36,6 +37,11 @@ from ..workbook.validate import Stage
 CIRCULATED = (("agenda", "agenda"), ("pre-read", "pre-read"))
 DOCUMENT_NAMES = {"agenda": "agenda", "pre-read": "pre-read", "minutes-form": "minutes-form",
                   "minutes": "minutes", "pre-read-bundle": "pre-read-bundle", "bundle": "bundle"}
+
+
+def _is_volume(path: Path, stem: str) -> bool:
+    """A volume of the bundle ``stem`` (``…-bundle-vol2-of-3.pdf``): recorded like the bundle."""
+    return path.suffix == ".pdf" and base_stem(path) == stem and path.stem != stem
 
 
 @dataclass
@@ -58,6 +64,8 @@ class Issue:
             found = next((f for f in files if f.name == f"{review_id}-{suffix}.pdf"), None)
             if found is not None:
                 issued[document] = found
+            for volume in sorted(f for f in files if _is_volume(f, f"{review_id}-{suffix}")):
+                issued[f"{document}{volume.stem.removeprefix(f'{review_id}-{suffix}')}"] = volume
         added = record_issue(self.register, self.plan, issued, workbook, when)
         for entry in added:
             if entry.event == "stale":
