@@ -89,6 +89,13 @@ def test_waits_then_generates_exactly_once_then_reissues_on_change(tmp_path: Pat
     v1 = tmp_path / "out" / "acme" / "v1" / "MR-2026-H2"
     assert (v1 / "MR-2026-H2-pre-read.pdf").is_file() and (v1 / "MR-2026-H2-pre-read-bundle.pdf").is_file()
     before = digest(v1)
+    # the issue register records the pack as published (recorded after the publish step)
+    from pipeline.register import Register, sha256_file
+
+    register = Register.load(tmp_path / "out" / "acme")
+    issued = {e.document: e.sha256 for e in register.entries}
+    assert issued["pre-read"] == sha256_file(v1 / "MR-2026-H2-pre-read.pdf")
+    assert issued["pre-read-bundle"] == sha256_file(v1 / "MR-2026-H2-pre-read-bundle.pdf")
     again = run_due([r], DUE + dt.timedelta(hours=5))[0]
     assert (again.status, again.version) == ("up-to-date", 1) and len(versions(tmp_path)) == 1
     assert versions(tmp_path)[0]["late"] is False

@@ -261,4 +261,5 @@ def test_sigterm_under_once_stops_the_build_and_leaves_no_version(tmp_path: Path
     assert process.returncode == 143, seen + rest
     assert rest.strip().splitlines()[-1] == ("error: stopped by SIGTERM: nothing was published (the "
                                              "previous pack, if any, is unchanged).")
-    assert not (tmp_path / "out" / "acme").exists()  # no v1/, no staging, not even the folder
+    left = sorted(str(f.relative_to(tmp_path)) for f in (tmp_path / "out").rglob("*"))
+    assert not (tmp_path / "out" / "acme").exists(), left  # no v1/, no staging, no register

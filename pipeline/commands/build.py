@@ -38,7 +38,7 @@ from ..workbook.validate import Stage
 from ..workdays import HolidayCalendar, calendar_from_fields, pre_read_due
 from .bundle import bundle_findings, bundle_review, find_documents
 from .gate import Checked, gate
-from .issue import Issue, plan_build
+from .issue import Issue, PendingIssue, plan_build
 from .options import BuildOptions
 
 DOCUMENTS: dict[Stage, list[tuple[str, str, str]]] = {
@@ -58,6 +58,7 @@ class BuildResult:
     analysis: Analysis | None = None
     bundle: BundleResult | None = None
     messages: list[str] = field(default_factory=list)  # re-issues, stale approvals
+    pending: PendingIssue | None = None  # build_into: the issue to record once published
 
     def findings(self) -> list[Finding]:
         """Everything the build has to tell: the validator's warnings, then the bundle's."""
@@ -144,16 +145,18 @@ def _names(review_id: str, stage: Stage) -> tuple[str, ...]:
 
 def build_into(options: BuildOptions, folder: Path) -> BuildResult:
     """The same pack written into ``folder/<Review ID>/`` (which must not exist), published by
-    the caller (the scheduler's versions; their issue register is the scheduler's folder)."""
+    the caller (the scheduler's versions; their issue register is the scheduler's folder). The
+    issue is not recorded here: ``result.pending.record(files)`` records it once published."""
     p = prepare(options)
     target = folder / p.review_id
     target.mkdir(parents=True)
     issue = _plan(p, options, folder.parent)
     bundled = write_pack(p, options, target, issue)
     files = sorted(f for f in target.rglob("*") if f.is_file())
-    issue.record(files, options.workbook, p.review_id, p.when)
+    pending = PendingIssue(issue.plan, issue.register.path.parent, options.workbook,
+                           p.review_id, p.when)
     return BuildResult(folder=target, files=files, report=p.checked.report, analysis=p.analysis,
-                       bundle=bundled, messages=issue.messages)
+                       bundle=bundled, messages=issue.messages, pending=pending)
 
 
 def write_pack(p: Prepared, o: BuildOptions, staging: Path, issue: Issue) -> BundleResult | None:

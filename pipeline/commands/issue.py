@@ -59,14 +59,8 @@ class Issue:
 
     def record(self, files: list[Path], workbook: Path, review_id: str, when: dt.datetime) -> list[Entry]:
         """Append the published documents of this issue to the register."""
-        issued = {}
-        for document, suffix in DOCUMENT_NAMES.items():
-            found = next((f for f in files if f.name == f"{review_id}-{suffix}.pdf"), None)
-            if found is not None:
-                issued[document] = found
-            for volume in sorted(f for f in files if _is_volume(f, f"{review_id}-{suffix}")):
-                issued[f"{document}{volume.stem.removeprefix(f'{review_id}-{suffix}')}"] = volume
-        added = record_issue(self.register, self.plan, issued, workbook, when)
+        added = record_issue(self.register, self.plan, issued_documents(files, review_id),
+                             workbook, when)
         for entry in added:
             if entry.event == "stale":
                 self.messages.append(f"APPROVAL STALE: {entry.note}; the new version must be "
@@ -75,6 +69,36 @@ class Issue:
             self.messages.append(f"re-issued as v{self.plan.version}: {self.plan.note} "
                                  f"(recorded in {self.register.path})")
         return added
+
+
+def issued_documents(files: list[Path], review_id: str) -> dict[str, Path]:
+    """The register's document names → the published files (bundle volumes included)."""
+    issued = {}
+    for document, suffix in DOCUMENT_NAMES.items():
+        found = next((f for f in files if f.name == f"{review_id}-{suffix}.pdf"), None)
+        if found is not None:
+            issued[document] = found
+        for volume in sorted(f for f in files if _is_volume(f, f"{review_id}-{suffix}")):
+            issued[f"{document}{volume.stem.removeprefix(f'{review_id}-{suffix}')}"] = volume
+    return issued
+
+
+@dataclass(frozen=True)
+class PendingIssue:
+    """An issue planned by a build whose pack the caller publishes (the scheduler): recorded
+    by :meth:`record` once the pack is published, so a run stopped before that leaves the
+    register untouched. Crosses from the build's child process to the scheduler (picklable)."""
+
+    plan: IssuePlan
+    register_folder: Path
+    workbook: Path
+    review_id: str
+    when: dt.datetime
+
+    def record(self, files: list[Path]) -> list[Entry]:
+        register = Register.load(self.register_folder)
+        return record_issue(register, self.plan, issued_documents(files, self.review_id),
+                            self.workbook, self.when)
 
 
 def plan_build(data: WorkbookData, workbook: Path, target: Path, stage: Stage, when: dt.datetime, *,

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from ..commands.build import build_into as build_pack
+from ..commands.issue import PendingIssue
 from ..commands.options import BuildOptions
 from ..errors import UserError
 from ..files import atomic_write_bytes
@@ -70,8 +71,9 @@ def meeting_and_lead(review: ReviewSchedule) -> tuple[dt.date, int, HolidayCalen
 
 
 def build_into(review: ReviewSchedule, folder: Path, calendar: HolidayCalendar | None = None,
-               now: dt.datetime | None = None) -> tuple[str, list[str]]:
-    """Build the pre-read pack into ``folder``; the pack's folder and files, relative to it.
+               now: dt.datetime | None = None) -> tuple[str, list[str], PendingIssue | None]:
+    """Build the pre-read pack into ``folder``; the pack's folder and files, relative to it,
+    and the issue to record in the register once the pack is published.
     Runs in its own child process: the build time is the scheduler's clock (``now``, e.g.
     ``--now``) unless SOURCE_DATE_EPOCH is set, so the pack is dated the moment it is issued."""
     if now is not None and not os.environ.get("SOURCE_DATE_EPOCH", "").strip():
@@ -81,7 +83,7 @@ def build_into(review: ReviewSchedule, folder: Path, calendar: HolidayCalendar |
         progress=lambda step: log.info("%s: %s", review.name, step),
         allow_incomplete=review.allow_incomplete, holidays=calendar), folder)
     return (str(result.folder.relative_to(folder)),
-            [str(p.relative_to(folder)) for p in result.files])
+            [str(p.relative_to(folder)) for p in result.files], result.pending)
 
 
 def send(delivery: Delivery, review: ReviewSchedule, pre_read: Path | None, version: int) -> list[str]:
@@ -171,7 +173,8 @@ def run_review(review: ReviewSchedule, now: dt.datetime, state: dict[str, Any]) 
             if result.detail:
                 log.error("%s: %s", review.name, result.detail.rstrip())
             return Outcome(review.name, "failed", due, number, result.message)
-        pack, files = result.value
+        pack, files, *rest = result.value
+        pending: PendingIssue | None = rest[0] if rest else None
         note = _change_note(number, versions, sha)
         if note:
             atomic_write_bytes(pub.staging / pack / "CHANGES.txt", (note + "\n").encode())
@@ -181,7 +184,9 @@ def run_review(review: ReviewSchedule, now: dt.datetime, state: dict[str, Any]) 
                  "delivery": "pending" if review.delivery is not None else "not configured"}
         atomic_write_bytes(pub.staging / VERSION_FILE, json.dumps(entry, indent=2).encode())
         with deferred():  # published and recorded together, or neither
-            pub.commit()
+            published = pub.commit()
+            if pending is not None:  # the issue register, now that the pack exists
+                pending.record(sorted(f for f in (published / pack).rglob("*") if f.is_file()))
             versions.append(entry)
             record.pop("failure", None)
             save_state(state_path(review.output), state)
