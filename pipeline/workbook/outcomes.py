@@ -111,9 +111,11 @@ def known_ids(data: WorkbookData) -> dict[str, str]:
         id_col = table.sheet.id_column
         if id_col is None:
             continue
+        name = id_col.name  # declared: the sheet's own ID column (read straight from the values)
         for rec in table.records:
-            if rec[id_col.name] is not None:
-                ids.setdefault(key(rec[id_col.name]), str(rec[id_col.name]))
+            value = rec.values.get(name)
+            if value is not None:
+                ids.setdefault(key(value), str(value))
     return ids
 
 

@@ -11,7 +11,8 @@ not one per empty cell; the cells covered by a merge are not reported again as e
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import operator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from .coerce import CONTROL_CHARS, clean_text, coerce, is_blank, suggest
@@ -337,15 +338,20 @@ def _records(
     plan = [(col, c, memo, limit, col.name, col.type in _TEXT_TYPES, col.required)
             for col, c, memo, limit in columns]
     positions = [c for _, c, _, _ in columns]
+    # a full-width row is picked in one C call; only short rows take the padded path
+    pick = operator.itemgetter(*positions) if len(positions) > 1 else None
+    reach = max(positions, default=-1)
     formulas = raw.formulas_without_value
     rows = raw.rows
     for r in range(header + 1, len(rows)):
         cells = rows[r]
         width = len(cells)
-        picked: list[Any] = [cells[c] if c < width else None for c in positions]
-        if all(v is None or v == "" or (v.__class__ is str and not v.strip()) for v in picked) and (
-            not formulas or not any((r, c) in formulas for c in positions)
-        ):
+        picked: Sequence[Any] = (pick(cells) if pick is not None and width > reach else
+                                 [cells[c] if c < width else None for c in positions])
+        first = picked[0] if picked else None
+        if (first is None or first == "" or (first.__class__ is str and not first.strip())) and all(
+            v is None or v == "" or (v.__class__ is str and not v.strip()) for v in picked
+        ) and (not formulas or not any((r, c) in formulas for c in positions)):
             continue  # blank rows inside a table are skipped
         found: list[Finding] = []
         hidden = 0

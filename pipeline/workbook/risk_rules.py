@@ -99,7 +99,8 @@ def known_ids(data: WorkbookData) -> set[str] | None:
             continue
         if table is None or key not in table.columns:
             return None
-        out.update(str(r[key]).casefold() for r in table.records if r[key] is not None)
+        values = (r.values.get(key) for r in table.records)  # key: a declared column
+        out.update(str(v).casefold() for v in values if v is not None)
     return out
 
 
