@@ -252,3 +252,24 @@ def test_a_check_that_dies_means_not_validated_never_passed(tmp_path: Path) -> N
         patch.setattr(archival, "validate", dies)
         result = BackgroundCheck([path]).results()[path]
     assert not result.passed and not result.checked and "not validated" in result.summary()
+
+
+def test_a_check_that_hangs_is_stopped_and_means_not_validated(tmp_path: Path) -> None:
+    import time
+
+    from pipeline import archival
+    from pipeline.documents.pdfcheck import BackgroundCheck
+
+    def hangs(data: Any, flavour: str) -> archival.Conformance:
+        time.sleep(3600)  # in the child: a deadlock, a parser that never ends
+        raise AssertionError
+
+    path = tmp_path / "doc.pdf"
+    pikepdf.new().save(path)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(archival, "validate", hangs)
+        check = BackgroundCheck([path])
+        patch.setattr(check, "time_limit", lambda: 1.0)
+        start = time.monotonic()
+        result = check.results()[path]
+    assert time.monotonic() - start < 30 and not result.checked and not result.passed

@@ -12,6 +12,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import signal
+import time
 from multiprocessing.connection import Connection
 from pathlib import Path
 
@@ -53,9 +54,12 @@ class BackgroundCheck:
         if self._conn is None:
             return {p: pdfa.validate(p, self.flavour) for p in self.paths}
         out: dict[Path, pdfa.Conformance] = {}
+        deadline = time.monotonic() + self.time_limit()
         try:
             for path in self.paths:
-                try:
+                try:  # a child that hangs is stopped: its documents are "not validated"
+                    if not self._conn.poll(max(deadline - time.monotonic(), 0)):
+                        break
                     out[path] = self._conn.recv()
                 except (EOFError, OSError):
                     break
@@ -64,6 +68,11 @@ class BackgroundCheck:
         for path in self.paths:
             out.setdefault(path, pdfa.Conformance(self.flavour, False, checked=False))
         return out
+
+    def time_limit(self) -> float:
+        """Generous: a minute, plus 10 s per MB of PDF (the example's three take ~1 s)."""
+        size = sum(p.stat().st_size for p in self.paths if p.exists())
+        return 60 + 10 * size / 1e6
 
     def close(self) -> None:
         """Stop the child (the build was interrupted or failed) and reap it."""
