@@ -111,9 +111,13 @@ def _draw_all(figures: list[Figure]) -> list[bytes]:
         return [_encode(f) for f in figures]
     try:
         mine = [_encode(f) for f in figures[:half]]
-        try:
-            theirs: list[bytes] = parent.recv()
-        except (EOFError, OSError):  # the child died: draw its share here
+        theirs: list[bytes] | None = None
+        try:  # a child that died or hangs (a minute, plus 5 s a figure): its share drawn here
+            if parent.poll(60 + 5 * (len(figures) - half)):
+                theirs = parent.recv()
+        except (EOFError, OSError):
+            pass
+        if theirs is None:
             theirs = [_encode(f) for f in figures[half:]]
     finally:
         if process.is_alive():
