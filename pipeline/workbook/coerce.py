@@ -71,13 +71,16 @@ def suggest(text: str, choices: tuple[str, ...] | list[str]) -> str | None:
 
     Among many choices only those a typo could have made are compared: the same leading
     letters and a length within one character (difflib over 28,000 IDs takes ~0.3 s a name)."""
-    lookup = {_normal(c): c for c in choices}
     target = _normal(text)
-    names = list(lookup)
-    if len(names) > _MANY:
+    if len(choices) > _MANY:
         prefix = _LEADING.match(target)
         lead = prefix.group() if prefix else ""
-        names = [n for n in names if abs(len(n) - len(target)) <= 1 and n.startswith(lead)]
+        near = [c for c in choices if abs(len(c) - len(target)) <= 3]  # cheap first cut
+        lookup = {_normal(c): c for c in near}
+        names = [n for n in lookup if abs(len(n) - len(target)) <= 1 and n.startswith(lead)]
+    else:
+        lookup = {_normal(c): c for c in choices}
+        names = list(lookup)
     close = difflib.get_close_matches(target, names, n=1, cutoff=0.6)
     return lookup[close[0]] if close else None
 

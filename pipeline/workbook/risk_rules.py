@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 
 from .findings import Finding, finding
 from .model import Record, Table, WorkbookData
-from .signals import nc_overdue_days
+from .signals import inherent_score, nc_overdue_days, residual_score
 
 RISKS = "f Risks"
 RELATED = "Related IDs"
@@ -34,18 +34,12 @@ def related_ids(text: object) -> list[str]:
     return out
 
 
-def _score(rec: Record, likelihood: str, impact: str) -> int | None:
-    a, b = rec[likelihood], rec[impact]
-    return a * b if isinstance(a, int) and isinstance(b, int) else None
-
-
 def residual_above_inherent(data: WorkbookData) -> Iterator[Finding]:
     table = data.tables.get(RISKS)
     if table is None:
         return
     for rec in table.records:
-        inherent = _score(rec, "Likelihood", "Impact")
-        residual = _score(rec, "Residual likelihood", "Residual impact")
+        inherent, residual = inherent_score(rec), residual_score(rec)
         if inherent is not None and residual is not None and residual > inherent:
             yield _at(table, rec, "Residual likelihood", "risk-residual-above-inherent",
                       f"Risk '{rec['Risk ID']}' has a residual score of {residual} above its "

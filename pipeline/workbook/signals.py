@@ -16,7 +16,8 @@ TREATED = frozenset({"Accepted", "In progress"})
 # row of 20,000-row registers, so they read ``rec.values`` without a check per lookup).
 _READS = {
     "a Previous actions": ("Due date", "Status", "Carry-forward count"),
-    "f Risks": ("Residual likelihood", "Residual impact", "Appetite", "Treatment status"),
+    "f Risks": ("Likelihood", "Impact", "Residual likelihood", "Residual impact", "Appetite",
+                "Treatment status"),
     "d1 Nonconformities": ("Severity", "Status", "Due date"),
 }
 
@@ -47,6 +48,14 @@ def action_escalate(rec: Record) -> bool:
     count = rec.values.get("Carry-forward count")
     return (isinstance(count, int) and count >= ESCALATE_AFTER
             and rec.values.get("Status") in OPEN_ACTION)
+
+
+def inherent_score(rec: Record) -> int | None:
+    get = rec.values.get
+    likelihood, impact = get("Likelihood"), get("Impact")
+    if isinstance(likelihood, int) and isinstance(impact, int):
+        return likelihood * impact
+    return None
 
 
 def residual_score(rec: Record) -> int | None:
