@@ -50,20 +50,18 @@ def action_escalate(rec: Record) -> bool:
             and rec.values.get("Status") in OPEN_ACTION)
 
 
-def inherent_score(rec: Record) -> int | None:
+def _product(rec: Record, likelihood: str, impact: str) -> int | None:
     get = rec.values.get
-    likelihood, impact = get("Likelihood"), get("Impact")
-    if isinstance(likelihood, int) and isinstance(impact, int):
-        return likelihood * impact
-    return None
+    a, b = get(likelihood), get(impact)
+    return a * b if isinstance(a, int) and isinstance(b, int) else None
+
+
+def inherent_score(rec: Record) -> int | None:
+    return _product(rec, "Likelihood", "Impact")
 
 
 def residual_score(rec: Record) -> int | None:
-    get = rec.values.get
-    likelihood, impact = get("Residual likelihood"), get("Residual impact")
-    if isinstance(likelihood, int) and isinstance(impact, int):
-        return likelihood * impact
-    return None
+    return _product(rec, "Residual likelihood", "Residual impact")
 
 
 def risk_above_appetite(rec: Record) -> bool:
