@@ -75,7 +75,8 @@ def suggest(text: str, choices: tuple[str, ...] | list[str]) -> str | None:
     if len(choices) > _MANY:
         prefix = _LEADING.match(target)
         lead = prefix.group() if prefix else ""
-        near = [c for c in choices if abs(len(c) - len(target)) <= 3]  # cheap first cut
+        size = len(target)
+        near = [c for c in choices if size - 1 <= len(c) <= size + 1]  # cheap first cut
         lookup = {_normal(c): c for c in near}
         names = [n for n in lookup if abs(len(n) - len(target)) <= 1 and n.startswith(lead)]
     else:
