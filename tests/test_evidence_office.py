@@ -11,6 +11,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pikepdf
 import pytest
@@ -178,18 +179,24 @@ def _kill_soffice_when_busy(outdir: Path, kills: list[int], times: int, stop: th
         time.sleep(0.02)
 
 
-def test_soffice_killed_mid_conversion_is_retried_with_a_fresh_profile(tmp_path: Path) -> None:
-    docs = [make.write(tmp_path / "in" / f"doc{n}.docx", make.long_docx(15)) for n in range(6)]
+def _convert_killing(tmp_path: Path, documents: int, times: int) -> tuple[Any, list[int]]:
+    """Convert ``documents`` long DOCX files while soffice is killed ``times`` times."""
+    docs = [make.write(tmp_path / "in" / f"doc{n}.docx", make.long_docx(15)) for n in range(documents)]
     out = tmp_path / "out"
     kills: list[int] = []
     stop = threading.Event()
-    killer = threading.Thread(target=_kill_soffice_when_busy, args=(out, kills, 1, stop))
+    killer = threading.Thread(target=_kill_soffice_when_busy, args=(out, kills, times, stop))
     killer.start()
     try:
-        results = office.convert_batch(docs, out)
+        return office.convert_batch(docs, out), kills
     finally:
         stop.set()
         killer.join()
+
+
+def test_soffice_killed_mid_conversion_is_retried_with_a_fresh_profile(tmp_path: Path) -> None:
+    results, kills = _convert_killing(tmp_path, 6, 1)
+    docs = sorted((tmp_path / "in").glob("*.docx"))
     assert len(kills) == 1
     assert all(isinstance(results[d], Path) for d in docs), results
     assert results.starts == 2
@@ -198,17 +205,7 @@ def test_soffice_killed_mid_conversion_is_retried_with_a_fresh_profile(tmp_path:
 def test_soffice_that_keeps_dying_is_reported_with_its_output(tmp_path: Path,
                                                               monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(office, "MAX_ATTEMPTS", 2)
-    docs = [make.write(tmp_path / "in" / f"doc{n}.docx", make.long_docx(15)) for n in range(4)]
-    out = tmp_path / "out"
-    kills: list[int] = []
-    stop = threading.Event()
-    killer = threading.Thread(target=_kill_soffice_when_busy, args=(out, kills, 2, stop))
-    killer.start()
-    try:
-        results = office.convert_batch(docs, out)
-    finally:
-        stop.set()
-        killer.join()
+    results, _ = _convert_killing(tmp_path, 4, 2)
     failures = [r for r in results.values() if isinstance(r, ConversionFailure)]
     assert failures and results.starts == 2
     assert all("stopped unexpectedly" in f.reason and f.attempts == 2 for f in failures)
