@@ -31,6 +31,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from pipeline.analysis import analyse  # noqa: E402
+from pipeline.children import run_isolated  # noqa: E402
 from pipeline.commands.build import build  # noqa: E402
 from pipeline.commands.options import BuildOptions  # noqa: E402
 from pipeline.documents.context import build_context  # noqa: E402
@@ -38,7 +39,6 @@ from pipeline.documents.limits import DocumentTooLarge, check_page_budget, rende
 from pipeline.documents.render import TemplateProblem, render_documents, resolve_template  # noqa: E402
 from pipeline.office import find_soffice  # noqa: E402
 from pipeline.publish import Publication  # noqa: E402
-from pipeline.schedule.isolation import run_isolated  # noqa: E402
 from pipeline.workbook.validate import validate_workbook  # noqa: E402
 
 EXAMPLE = ROOT / "examples" / "acme"

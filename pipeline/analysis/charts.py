@@ -8,11 +8,8 @@ from __future__ import annotations
 
 import contextlib
 import io
-import multiprocessing
 import os
-import signal
 from collections.abc import Iterator
-from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -97,47 +94,27 @@ def _png(fig: Figure) -> bytes:
 
 def _draw_all(figures: list[Figure]) -> list[bytes]:
     """Every figure as PNG: the second half in a forked child, the first half here."""
+    from ..children import Child
+
     if len(figures) < 4:
         return [_encode(f) for f in figures]
     half = (len(figures) + 1) // 2
     try:
-        context = multiprocessing.get_context("fork")
-        parent, child = context.Pipe(duplex=False)
-        process = context.Process(target=_draw_child, daemon=True,
-                                  args=(figures[half:], child, os.getpid()))
-        process.start()
-        child.close()
-    except (OSError, ValueError):  # no fork here (a process limit): draw them all here
+        child = Child(_draw_child, figures[half:], grace=1)
+    except OSError:  # no fork here (a process limit): draw them all here
         return [_encode(f) for f in figures]
     try:
         mine = [_encode(f) for f in figures[:half]]
-        theirs: list[bytes] | None = None
-        try:  # a child that died or hangs (a minute, plus 5 s a figure): its share drawn here
-            if parent.poll(60 + 5 * (len(figures) - half)):
-                theirs = parent.recv()
-        except (EOFError, OSError):
-            pass
-        if theirs is None:
-            theirs = [_encode(f) for f in figures[half:]]
+        # a child that failed, died or hangs (a minute, plus 5 s a figure): its share drawn here
+        theirs = child.result(60 + 5 * (len(figures) - half))
     finally:
-        if process.is_alive():
-            process.kill()
-        process.join(10)
-        parent.close()
-    return mine + theirs
+        child.close()
+    return mine + (theirs.value if theirs.ok else [_encode(f) for f in figures[half:]])
 
 
-def _draw_child(figures: list[Figure], conn: Connection, parent_pid: int) -> None:
-    from ..signals_guard import die_with_parent, reset_in_child
-
-    try:
-        reset_in_child()
-        die_with_parent(parent_pid, signal.SIGKILL)
-        conn.send([_encode(f) for f in figures])
-    except BaseException:  # the parent draws this share itself
-        pass
-    finally:
-        conn.close()
+def _draw_child(figures: list[Figure]) -> list[bytes]:
+    """What the child draws (its own name, so a test can make the child fail)."""
+    return [_encode(f) for f in figures]
 
 
 def _fmt(value: float | None, unit: str = "") -> str:

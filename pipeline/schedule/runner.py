@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..children import ChildResult, run_isolated
 from ..commands.build import build_into as build_pack
 from ..commands.issue import PendingIssue
 from ..commands.options import BuildOptions
@@ -32,7 +33,6 @@ from ..workdays import HolidayCalendar, calendar_from_fields
 from .config import Delivery, ReviewSchedule
 from .delivery import deliver
 from .due import due_moment
-from .isolation import ChildResult, run_isolated
 from .state import VERSION_FILE, load_state, save_state, state_path
 
 LATE_AFTER = dt.timedelta(minutes=30)  # a run this long after its due moment is a catch-up

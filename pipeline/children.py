@@ -1,6 +1,8 @@
-"""Run one review's work in a child process with a time limit, so that whatever happens to it —
-an abort in the workbook reader (SIGABRT, which no ``except`` catches), a crash, a hang, a bug —
-becomes a result for that review, and the scheduler and the other reviews go on.
+"""Work in a forked child with a time limit, so that whatever happens to it — an abort in the
+workbook reader (SIGABRT, which no ``except`` catches), a crash, a hang, a bug — becomes a
+result, and the caller goes on: the scheduler runs each review's build this way
+(:func:`run_isolated`), a build draws half its charts and checks its documents' PDF/A beside its
+own work (:class:`Child`, started now, its result taken later).
 
 The child is forked (the parent's modules are already loaded, so it starts in milliseconds) and
 sends back one message: the value, or the error as text. The parent waits at most the time
@@ -20,8 +22,8 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import Any
 
-from ..errors import UserError
-from ..signals_guard import Interrupted, die_with_parent, interruptible, reset_in_child
+from .errors import UserError
+from .signals_guard import Interrupted, die_with_parent, interruptible, reset_in_child
 
 GRACE = 15.0  # seconds a child is given to clean up after SIGTERM before SIGKILL
 
@@ -83,34 +85,49 @@ def stop(process: Any, grace: float = GRACE) -> None:
     process.join()
 
 
+class Child:
+    """``fn(*args)`` started now in a forked child; :meth:`result` waits for it. Raises
+    OSError when no child can be started (a process limit)."""
+
+    def __init__(self, fn: Callable[..., Any], *args: Any, grace: float = GRACE) -> None:
+        context = multiprocessing.get_context("fork")
+        self._conn, child = context.Pipe(duplex=False)
+        self._process = context.Process(target=_child, args=(child, os.getpid(), fn, args))
+        self.grace = grace
+        try:
+            self._process.start()  # the child may fork too
+        finally:
+            child.close()
+
+    def result(self, time_limit: float) -> ChildResult:
+        """The child's result within ``time_limit`` seconds; never raises for what happens in
+        the child (a child that overruns is stopped: a "timeout")."""
+        try:
+            if not self._conn.poll(time_limit):
+                return ChildResult("timeout", message=f"did not finish within "
+                                   f"{_seconds(time_limit)}; it was stopped (a hang, or a very "
+                                   "large workbook)")
+            try:
+                result: ChildResult = self._conn.recv()
+            except (EOFError, OSError):
+                self._process.join(self.grace)
+                return ChildResult("crash", message=_died(self._process.exitcode))
+            self._process.join(self.grace)
+            return result
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        """Stop the child if it still runs (the parent was interrupted, or gave up) and reap it."""
+        if self._process.is_alive():
+            stop(self._process, self.grace)
+        self._conn.close()
+
+
 def run_isolated(fn: Callable[..., Any], *args: Any, time_limit: float,
                  grace: float = GRACE) -> ChildResult:
     """``fn(*args)`` in a forked child; never raises for what happens in the child."""
-    context = multiprocessing.get_context("fork")
-    parent, child = context.Pipe(duplex=False)
-    process = context.Process(target=_child, args=(child, os.getpid(), fn, args))  # may fork too
-    process.start()
-    child.close()
-    try:
-        if not parent.poll(time_limit):
-            stop(process, grace)
-            return ChildResult("timeout", message=f"did not finish within {_seconds(time_limit)}; "
-                                                  "it was stopped (a hang, or a very large workbook)")
-        try:
-            result: ChildResult = parent.recv()
-        except (EOFError, OSError):
-            process.join(grace)
-            if process.is_alive():
-                stop(process, grace)
-            return ChildResult("crash", message=_died(process.exitcode))
-        process.join(grace)
-        if process.is_alive():
-            stop(process, grace)
-        return result
-    finally:
-        if process.is_alive():  # the parent was interrupted: stop the child the same way
-            stop(process, grace)
-        parent.close()
+    return Child(fn, *args, grace=grace).result(time_limit)
 
 
 def _seconds(limit: float) -> str:
