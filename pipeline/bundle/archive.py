@@ -20,7 +20,7 @@ from . import pdfa
 from .attach import Attachment, sha256_file
 from .control import SIGNATURE_RECT, Control
 from .digests import page_digests
-from .fonts import NumberFont, share_font_files
+from .fonts import NumberFont, resource_dicts, share_font_files
 from .fonts import number_font as _number_font
 from .sources import Source
 
@@ -139,9 +139,19 @@ def control_attachments(control: Control, documents: dict[str, Path]) -> list[At
 
 
 def prepare(pdf: pikepdf.Pdf, when: dt.datetime) -> None:
-    share_font_files(pdf)
+    """PDF/A-3b preparation (call after :func:`share_fonts`)."""
     with _associations_in_catalog(pdf):
         pdfa.prepare(pdf, pdfa.BUNDLE, when)
+
+
+def share_fonts(pdf: pikepdf.Pdf, fit: bool) -> None:
+    """One copy of each distinct font for the whole bundle, then (``fit``: some source needs
+    it) the sources' core fonts embedded — once per distinct font, as each source was fitted
+    in memory (same notes, same obstacles). Call after stamping: the stamps' fonts are folded too."""
+    resources = resource_dicts(pdf)
+    share_font_files(pdf, resources)
+    if fit:
+        pdfa.fit_source(pdf, resources=resources)
 
 
 @contextlib.contextmanager

@@ -957,7 +957,7 @@ def _assemble(data: WorkbookData, workbook: Path, sources: list[Source], out: Pa
         """After stamping: PDF/A-3b preparation, then the manifest (with per-page digests and
         the number of revisions the bundle is written with, so verify counts them as its own)."""
         nonlocal manifest_json
-        archive.prepare(pdf, when)  # PDF/A-3b: output intent, XMP, print flags, shared fonts
+        archive.prepare(pdf, when)  # PDF/A-3b: output intent, XMP, print flags
         extra = archive.manifest_fields(pdf, control, documents, items,
                                         signature.start + signature.pages - 1, archival)
         extra["revisions"] = revisions
@@ -1052,11 +1052,6 @@ def _edit(merged: Path, out: Path, parts: list[Part], sources: list[Source], tot
                   for n, (w, h) in enumerate(label_sizes)]
         del pdf.pages[total:]  # the labels' pages: only their form XObjects stay
         objects = objects[:total]
-        if any(s.fitted and s.pdf is not None for s in sources) or \
-                any(p.key.startswith("doc:") and p.drawn is None for p in parts):
-            # PDF/A: the sources' core fonts embedded once for the whole bundle (one copy of each
-            # substitute), as each was fitted in memory (same notes, same obstacles)
-            pdfa.fit_source(pdf)
         targets: dict[str, int] = {}
         for part in parts:
             targets[part.key] = part.start
@@ -1083,6 +1078,8 @@ def _edit(merged: Path, out: Path, parts: list[Part], sources: list[Source], tot
             which, lead = label_index.get(part.label, (0, "")) if part.source is not None else (0, "")
             plan += [(which, part.banded, lead)] * part.pages
         _stamp_pages(pdf, objects, labels, plan)
+        archive.share_fonts(pdf, any(s.fitted and s.pdf is not None for s in sources) or
+                            any(p.key.startswith("doc:") and p.drawn is None for p in parts))
         pdf.docinfo = pdf.make_indirect(info)
         finish(pdf, 1 if before is None else 2)
         if before is not None:

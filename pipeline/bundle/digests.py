@@ -14,12 +14,17 @@ valid signature.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterator
+import io
+import os
+import time
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
 import pikepdf
 from pikepdf import Array, Dictionary, Name, Stream
+
+from ..children import Child
 
 SKIP = frozenset({"/Parent", "/P", "/Length", "/Filter", "/DecodeParms"})
 PAGE_KEYS = ("/Contents", "/Resources", "/MediaBox", "/CropBox", "/BleedBox", "/TrimBox",
@@ -188,18 +193,79 @@ def canonical_hasher() -> Callable[[Any], bytes]:
     return lambda obj: hasher.value(obj, 0)
 
 
-def page_digests(pdf: pikepdf.Pdf) -> list[str]:
-    """The digest of every page, in page order."""
-    return list(iter_page_digests(pdf))
+# From this many pages on, the second half is hashed in a forked child beside the first (the
+# machine's second core); below it, starting the child costs more than it saves.
+SPLIT_PAGES = 400
 
 
-def iter_page_digests(pdf: pikepdf.Pdf, first: int = 1) -> Iterator[str]:
-    """Page digests in order; ``first`` is the number of the file's first page (a volume of a
-    split bundle: links to its pages are hashed by their numbers in the whole bundle)."""
-    pages = {page.obj.objgen: number for number, page in enumerate(pdf.pages, start=first)}
-    hasher = _Hasher(pages)
-    for page in pdf.pages:
-        yield hasher.page(page)
+def page_digests(pdf: pikepdf.Pdf, first: int = 1) -> list[str]:
+    """The digest of every page, in page order; ``first`` is the number of the file's first
+    page (a volume of a split bundle: links to its pages are hashed by their numbers in the
+    whole bundle). A large file's pages are hashed in two halves at once, the second in a
+    forked child (the same digests: the child hashes the same objects, from a copy of this
+    process); if the child cannot start or fails, they are hashed here."""
+    count = len(pdf.pages)
+    half = count // 2
+    if count < SPLIT_PAGES or not _forkable(pdf):
+        return _digests(pdf, first, 0, count)
+    position = _input_position(pdf)
+    try:
+        child = Child(_second_half, pdf, position, first, half, count)
+    except OSError:  # no process to be had: one core's worth
+        return _digests(pdf, first, 0, count)
+    try:
+        start = time.perf_counter()
+        mine = _digests(pdf, first, 0, half)
+        # the child does as much work as this process just did: it is waited for a good while
+        result = child.result(max(60.0, 10 * (time.perf_counter() - start)))
+    finally:
+        child.close()
+    if result.ok and isinstance(result.value, list) and len(result.value) == count - half:
+        return mine + result.value
+    return mine + _digests(pdf, first, half, count)
+
+
+def _digests(pdf: pikepdf.Pdf, first: int, start: int, stop: int) -> list[str]:
+    every = list(pdf.pages)  # (indexing pdf.pages walks the page tree each time)
+    hasher = _Hasher({page.obj.objgen: number for number, page in enumerate(every, start=first)})
+    return [hasher.page(page) for page in every[start:stop]]
+
+
+def _forkable(pdf: pikepdf.Pdf) -> bool:
+    """Whether a forked child can read ``pdf``'s objects: from memory or a mapped file it can;
+    from a file it reads on its own once given its own file offset (see :func:`_second_half`)."""
+    stream = getattr(pdf, "_input_stream", None)
+    if stream is None or isinstance(stream, io.BytesIO):
+        return True
+    try:
+        stream.fileno()
+    except (AttributeError, OSError, ValueError):
+        return False
+    return True
+
+
+def _input_position(pdf: pikepdf.Pdf) -> int | None:
+    """The offset of the file ``pdf`` reads from (taken before forking: the child's own copy of
+    the file must start where this process's buffered reader believes it is)."""
+    stream = getattr(pdf, "_input_stream", None)
+    if stream is None or isinstance(stream, io.BytesIO):
+        return None
+    return os.lseek(stream.fileno(), 0, os.SEEK_CUR)
+
+
+def _second_half(pdf: pikepdf.Pdf, position: int | None, first: int, start: int,
+                 stop: int) -> list[str]:
+    """In the child: give the input file its own offset (a forked child shares the parent's,
+    and the two would move each other's reads), then hash pages ``start``…``stop``."""
+    if position is not None:
+        fd = getattr(pdf, "_input_stream").fileno()  # noqa: B009 (pikepdf's, not typed)
+        own = os.open(f"/proc/self/fd/{fd}", os.O_RDONLY)
+        try:
+            os.lseek(own, position, os.SEEK_SET)
+            os.dup2(own, fd)
+        finally:
+            os.close(own)
+    return _digests(pdf, first, start, stop)
 
 
 def signature_widgets(pdf: pikepdf.Pdf) -> list[tuple[int, str]]:

@@ -15,8 +15,11 @@ Helvetica shares one byte-identical program (:func:`share_font_files` folds iden
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import io
+import json
+import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -27,6 +30,8 @@ from typing import Any
 import pikepdf
 from pikepdf import Array, Dictionary, Name
 
+from ..errors import UserError
+from ..files import atomic_write_bytes
 from .pages import DEJAVU
 
 LIBERATION_DIRS = (Path("/usr/share/fonts/truetype/liberation2"),
@@ -71,8 +76,69 @@ def _tag(data: bytes) -> str:
     return "".join(chr(65 + b % 26) for b in digest[:6])
 
 
+# Cut programs are kept between runs (cutting one with fontTools takes 0.1-0.2 s, reading it
+# back 1 ms), keyed by the font file's bytes, the fontTools version and this format: a font
+# updated by the system, or a new fontTools, cuts afresh. Nothing there is trusted beyond
+# what a run would make itself: an entry that does not read back whole is cut again.
+CACHE = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "isms-review" / "fonts"
+_FORMAT = "program-1"
+
+
 @cache
 def program(path: Path) -> Program:
+    """The TrueType program at ``path`` cut to WinAnsi (cached in this process and on disk)."""
+    try:
+        data = path.read_bytes()
+        key = hashlib.sha256(b"%s\0%s\0" % (_FORMAT.encode(), _fonttools_version().encode())
+                             + data).hexdigest()[:40]
+    except OSError:
+        return _cut(path)
+    found = _cached(key)
+    if found is not None:
+        return found
+    prog = _cut(path)
+    _keep(key, prog)
+    return prog
+
+
+def _fonttools_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("fonttools")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+def _cached(key: str) -> Program | None:
+    try:
+        entry = json.loads((CACHE / f"{key}.json").read_text(encoding="utf-8"))
+        data = base64.b64decode(entry["data"], validate=True)
+        prog = Program(str(entry["name"]), data, {str(k): int(v) for k, v in entry["widths"].items()},
+                       {int(k): str(v) for k, v in entry["cmap"].items()},
+                       tuple(int(v) for v in entry["bbox"]),  # type: ignore[arg-type]
+                       int(entry["ascent"]), int(entry["descent"]), int(entry["cap_height"]),
+                       float(entry["italic"]), bool(entry["fixed"]))
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
+    if len(prog.bbox) != 4 or not prog.name.startswith(_tag(data) + "+"):
+        return None  # not what this run would have cut: cut it again
+    return prog
+
+
+def _keep(key: str, prog: Program) -> None:
+    entry = {"name": prog.name, "data": base64.b64encode(prog.data).decode(), "widths": prog.widths,
+             "cmap": {str(k): v for k, v in prog.cmap.items()}, "bbox": list(prog.bbox),
+             "ascent": prog.ascent, "descent": prog.descent, "cap_height": prog.cap_height,
+             "italic": prog.italic, "fixed": prog.fixed}
+    try:
+        CACHE.mkdir(parents=True, exist_ok=True)
+        atomic_write_bytes(CACHE / f"{key}.json", json.dumps(entry).encode())  # cmap order kept
+    except (OSError, UserError):  # a read-only or full home: the next run cuts it again
+        pass
+
+
+def _cut(path: Path) -> Program:
     from fontTools import subset  # type: ignore[import-untyped]
     from fontTools.ttLib import TTFont  # type: ignore[import-untyped]
     from fontTools.ttLib.scaleUpem import scale_upem  # type: ignore[import-untyped]
@@ -190,10 +256,11 @@ def _embedded(font: Any) -> bool:
         k in descriptor for k in ("/FontFile", "/FontFile2", "/FontFile3"))
 
 
-def iter_fonts(pdf: pikepdf.Pdf) -> Iterator[Any]:
-    """Every font dictionary reachable from the pages (each once)."""
+def iter_fonts(pdf: pikepdf.Pdf, resources_: list[Any] | None = None) -> Iterator[Any]:
+    """Every font dictionary reachable from the pages (each once); ``resources_``: the pages'
+    resource dictionaries when already listed (:func:`resource_dicts`)."""
     seen: set[tuple[int, int]] = set()
-    for resources in _resource_dicts(pdf):
+    for resources in resources_ if resources_ is not None else _resource_dicts(pdf):
         fonts = resources.get("/Font")
         if not isinstance(fonts, Dictionary):
             continue
@@ -276,14 +343,15 @@ def _macroman(prog: Program) -> dict[int, str]:
     return out
 
 
-def embed_standard_fonts(pdf: pikepdf.Pdf, dry_run: bool = False) -> tuple[list[str], list[str]]:
+def embed_standard_fonts(pdf: pikepdf.Pdf, dry_run: bool = False,
+                         resources: list[Any] | None = None) -> tuple[list[str], list[str]]:
     """Embed a metric-compatible substitute for each non-embedded Latin core font.
     Returns (substitutions made, fonts that could not be embedded), as words for notes;
-    ``dry_run``: what it would do, changing nothing."""
+    ``dry_run``: what it would do, changing nothing. ``resources``: as for :func:`iter_fonts`."""
     made: dict[str, str] = {}
     impossible: set[str] = set()
     descriptors: dict[str, Any] = {}
-    for font in iter_fonts(pdf):
+    for font in iter_fonts(pdf, resources):
         subtype = font.get("/Subtype")
         if subtype == Name.Type3 or _embedded(font):
             continue
@@ -314,11 +382,13 @@ def embed_standard_fonts(pdf: pikepdf.Pdf, dry_run: bool = False) -> tuple[list[
     return [f"{a} → {b}" for a, b in sorted(made.items())], sorted(impossible)
 
 
-def share_font_files(pdf: pikepdf.Pdf) -> int:
+def share_font_files(pdf: pikepdf.Pdf, resources_: list[Any] | None = None) -> int:
     """Point every resource dictionary at one copy of each distinct font: each source brings
     its own copy of the same substitute, and each part cut from the bundle's canvas its own
     copy of the same DejaVu subset (16 copies of one program in the example). Fonts are
-    compared by a canonical digest of everything they hold. Returns how many were folded."""
+    compared by a canonical digest of everything they hold. Returns how many were folded.
+    Done before :func:`embed_standard_fonts` on the bundle, the substitute is embedded once
+    for every source naming a core font the same way, not once per source."""
     from .digests import canonical_hasher
 
     digest = canonical_hasher()
@@ -326,7 +396,7 @@ def share_font_files(pdf: pikepdf.Pdf) -> int:
     keys: dict[tuple[int, int], bytes] = {}
     written: dict[bytes, bytes] = {}  # a font's own bytes (references as object numbers) → key
     folded = 0
-    for resources in _resource_dicts(pdf):
+    for resources in resources_ if resources_ is not None else _resource_dicts(pdf):
         fonts = resources.get("/Font")
         if not isinstance(fonts, Dictionary):
             continue
@@ -347,6 +417,11 @@ def share_font_files(pdf: pikepdf.Pdf) -> int:
                 fonts[name] = keep
                 folded += 1
     return folded
+
+
+def resource_dicts(pdf: pikepdf.Pdf) -> list[Any]:
+    """Every resource dictionary the pages use, listed once for several passes over them."""
+    return list(_resource_dicts(pdf))
 
 
 def _resource_dicts(pdf: pikepdf.Pdf) -> Iterator[Any]:

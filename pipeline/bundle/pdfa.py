@@ -5,6 +5,7 @@ what it shows, so that its pages can be part of the PDF/A-3b bundle. The rest of
 from __future__ import annotations
 
 from collections import Counter
+from typing import Any
 
 import pikepdf
 from pikepdf import Array, Name
@@ -37,14 +38,15 @@ PERMITTED_ANNOTATIONS = frozenset(
 TAB_ORDERS = frozenset({"/R", "/C", "/S"})
 
 
-def fit_source(pdf: pikepdf.Pdf, dry_run: bool = False) -> tuple[list[str], list[str]]:
+def fit_source(pdf: pikepdf.Pdf, dry_run: bool = False,
+               resources: list[Any] | None = None) -> tuple[list[str], list[str]]:
     """Fit a source PDF's pages for a PDF/A bundle where that changes nothing they show:
     embed substitutes for non-embedded core fonts (same widths, so no text moves), drop page
     transitions (slide-show effects), repair a tab order given as text, remove annotations of
     types PDF/A forbids. Returns (notes on what was done, obstacles that remain); ``dry_run``:
     what would be done and what would remain, changing nothing (the bundle does it on the
-    merged pages)."""
-    substituted, impossible = embed_standard_fonts(pdf, dry_run)
+    merged pages; ``resources``: its pages' resource dictionaries, when already listed)."""
+    substituted, impossible = embed_standard_fonts(pdf, dry_run, resources)
     notes = [f"fonts embedded for PDF/A (metric-compatible): {', '.join(substituted)}"] if substituted else []
     removed: Counter[str] = Counter()
     for page in pdf.pages:

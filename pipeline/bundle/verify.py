@@ -326,7 +326,7 @@ def _check_volume_pages(pdf: pikepdf.Pdf, manifest: Manifest, volume: VolumeRef,
         result.problem("the manifest has no per-page digest for every page: the pages cannot be checked.")
         return
     bad, stamps = 0, []
-    for number, (page, digest) in enumerate(zip(pdf.pages, digests.iter_page_digests(
+    for number, (page, digest) in enumerate(zip(pdf.pages, digests.page_digests(
             pdf, volume.first_page), strict=True), start=volume.first_page):
         if number > manifest.pages:
             break
@@ -383,7 +383,7 @@ def _check_pages(pdf: pikepdf.Pdf, manifest: Manifest | None, revisions: Revisio
                        f"{manifest.pages} pages.")
     changed_by = _pages_changed_by_revision(pdf, revisions)
     bad = 0
-    for number, digest in enumerate(digests.iter_page_digests(pdf), start=1):
+    for number, digest in enumerate(digests.page_digests(pdf), start=1):
         expected = manifest.digests[number - 1] if number <= len(manifest.digests) else None
         if digest == expected:
             continue
