@@ -6,6 +6,7 @@ appended after the fact, and it must go on doing so: the test holds verify to th
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -82,3 +83,36 @@ def test_appended_edits_are_reproducible(tmp_path: Path, monkeypatch: pytest.Mon
     appended = _bundle(tmp_path, tmp_path / "appended", monkeypatch, append=True)
     again = _bundle(tmp_path, tmp_path / "again", monkeypatch, append=True)
     assert again.read_bytes() == appended.read_bytes()
+
+
+def test_the_file_identifier_comes_from_what_the_bundle_is_made_of(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # qpdf writes a static /ID (no MD5 pass over gigabytes of scans); the merge puts in its
+    # place a digest of the pieces and attachments, which other evidence changes
+    from pipeline.bundle.merge import STATIC_ID
+
+    def first_id(path: Path) -> bytes:
+        data = path.read_bytes()
+        assert STATIC_ID not in data
+        found = re.search(rb"/ID \[<([0-9a-f]{32})><([0-9a-f]{32})>\]", data)  # qpdf's trailer
+        assert found is not None and found.group(1) == found.group(2)
+        return found.group(1)
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1765000000")
+    appended = _bundle(tmp_path, tmp_path / "appended", monkeypatch, append=True)
+    again = _bundle(tmp_path, tmp_path / "again", monkeypatch, append=True)
+    assert first_id(appended) == first_id(again)
+    (tmp_path / "evidence" / GOOD_FILES[0][2]).write_bytes(GOOD_FILES[1][5](tmp_path))
+    changed = _bundle(tmp_path, tmp_path / "changed", monkeypatch, append=True)
+    assert first_id(changed) != first_id(appended)
+
+
+def test_a_merge_without_the_static_identifier_where_expected_fails_plainly(tmp_path: Path) -> None:
+    from pipeline.bundle.merge import MergeFailed, _set_id
+
+    path = tmp_path / "other.pdf"
+    pikepdf.new().save(path)
+    before = path.read_bytes()
+    with pytest.raises(MergeFailed, match="identifier"):
+        _set_id(path, b"\x01" * 16)
+    assert path.read_bytes() == before

@@ -234,6 +234,14 @@ def test_single_page_ranges_print_one_number(corpus: dict[str, Any]) -> None:
     assert line.rstrip().endswith(f" {entry['first_page']}") and "–" not in line.split()[-1]
 
 
+def _four_built(tmp_path: Path) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
+    """A bundle of four files (the scan among them) that must succeed: (result, manifest entries)."""
+    small = [c for c in CORPUS if c[0] in ("EV-RL", "EV-SCAN", "EV-JPG", "EV-CSV")]
+    result = _build(tmp_path, corpus=small)
+    assert result["code"] == 0, result["err"]
+    return result, files(result)
+
+
 def test_an_unforeseen_exception_in_one_source_is_contained(tmp_path: Path,
                                                             monkeypatch: pytest.MonkeyPatch) -> None:
     import pipeline.bundle.sources as sources
@@ -246,16 +254,37 @@ def test_an_unforeseen_exception_in_one_source_is_contained(tmp_path: Path,
         return real(pdf)
 
     monkeypatch.setattr(sources, "strip_active", exploding)
-    small = [c for c in CORPUS if c[0] in ("EV-RL", "EV-SCAN", "EV-JPG", "EV-CSV")]
-    result = _build(tmp_path, corpus=small)
-    assert result["code"] == 0, result["err"]
-    entries = files(result)
+    result, entries = _four_built(tmp_path)
     assert "could not be prepared" in entries["EV-SCAN"]["status"]
     assert "ZeroDivisionError: injected" in entries["EV-SCAN"]["status"]
     assert all(entries[e]["status"] == "included" for e in ("EV-RL", "EV-JPG", "EV-CSV"))
     code, _, err = run_cli("bundle", str(result["workbook"]), "--evidence", str(result["evidence"]),
                            "--out", str(tmp_path / "strict"))
     assert code == 1 and "EV-SCAN" in err and "Traceback" not in err
+
+
+def test_originals_are_hashed_on_the_side_and_a_failed_read_is_that_files_problem(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import threading
+
+    import pipeline.bundle.sources as sources
+
+    real = sources.sha256_file
+    threads: set[str] = set()
+
+    def hashing(path: Path) -> str:
+        threads.add(threading.current_thread().name)
+        if path.name.startswith("scan"):
+            raise PermissionError(13, "Permission denied")
+        return real(path)
+
+    monkeypatch.setattr(sources, "sha256_file", hashing)
+    result, entries = _four_built(tmp_path)
+    assert "cannot be read (Permission denied)" in entries["EV-SCAN"]["status"]
+    for kept in ("EV-RL", "EV-JPG", "EV-CSV"):
+        path = result["evidence"] / entries[kept]["file"]
+        assert entries[kept]["status"] == "included" and entries[kept]["sha256"] == real(path)
+    assert threads and all(name.startswith("isms-hash") for name in threads)
 
 
 def test_an_exception_while_assembling_one_source_is_contained(tmp_path: Path,

@@ -381,7 +381,9 @@ SEP = st.sampled_from([",", ", ", ";", "\n", " ,  "])
 def test_responds_to_accepts_any_known_ids_and_flags_any_other(
         picks: list[int], seps: list[str], stranger: str) -> None:
     data = _final_data()
-    known = sorted(known_ids(data).values())
+    ids = known_ids(data)
+    assert ids is not None
+    known = sorted(ids.values())
     chosen = [known[i % len(known)] for i in picks]
     rec = data.tables["Decisions"].records[0]
     text = chosen[0] + "".join(s + c for s, c in zip(seps, chosen[1:], strict=False))

@@ -48,6 +48,30 @@ def test_misspelt_sheet_is_missing_with_suggestion(mutate: Mutate) -> None:
     assert "f Risk register" in hit["message"] and hit["severity"] == "error"
 
 
+@pytest.mark.parametrize("lose", ["sheet", "ID column"])
+def test_an_unreadable_register_is_one_finding_not_a_cascade_of_references(
+        mutate: Mutate, lose: str) -> None:
+    # Decisions respond to: with the risk register (or its ID
+    # column) gone, those references cannot be judged, and are not reported as dangling
+    def fn(wb: Workbook) -> None:
+        if lose == "sheet":
+            del wb["f Risks"]
+        else:
+            wb["f Risks"]["A4"] = None
+
+    code, report = validate_json(mutate(fn, source=FINAL), "--stage", "final")
+    assert code == 1
+    assert findings(report, "missing-sheet" if lose == "sheet" else "missing-column")
+    assert not findings(report, "dangling-reference")
+    assert not findings(report, "related-id-unknown")
+    # the same reference to a risk that is not there is reported once the register reads
+    def typo(wb: Workbook) -> None:
+        wb["Decisions"]["I5"] = "OFI-02, R-9999"  # the first decision's "Responds to"
+
+    code, report = validate_json(mutate(typo, source=FINAL), "--stage", "final")
+    assert [f["value"] for f in findings(report, "dangling-reference")] == ["R-9999"]
+
+
 def test_sheet_name_ignores_case_and_spaces(mutate: Mutate) -> None:
     def fn(wb: Workbook) -> None:
         wb["f Risks"].title = "F  RISKS"

@@ -17,11 +17,13 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import hashlib
 import json
 import os
 import tempfile
 import warnings
 from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -39,7 +41,7 @@ from .attach import Attachment, attach_data, from_disk, sha256_file
 from .control import Control, default_control, signature_page
 from .control import cover_rows as control_rows
 from .isolation import PartFailed, blame
-from .merge import MergeFailed, Piece, check_alone, merge
+from .merge import FileAttachment, MergeFailed, Piece, check_alone, merge
 from .names import safe_name, unique
 from .options import BundleOptions, human
 from .sources import Source, collect, describe_error
@@ -987,9 +989,8 @@ def _assemble(data: WorkbookData, workbook: Path, sources: list[Source], out: Pa
     if vols:
         return _volume_result(written, vols, manifest_path, manifest_json, total, complete, problems,
                               [*_warnings(sources), *notes], check)
-    _, size, digest = written[0]
-    conformance = pdfa.validate(out, pdfa.BUNDLE) if check else \
-        pdfa.Conformance(pdfa.BUNDLE, False, checked=False)
+    (digest,), (conformance,) = _hashed_while_validated(written, check)
+    size = out.stat().st_size
     sidecar = {**json.loads(manifest_json), "bundle": {
         "file": out.name, "sha256": digest, "unsigned_sha256": digest, "bytes": size,
         "pdfa": conformance.level, "pdfa_findings": conformance.findings}}
@@ -1005,23 +1006,35 @@ def _warnings(sources: list[Source]) -> list[str]:
     return [f"{', '.join(s.ids)} ({s.rel}): {w}" for s in sources for w in s.warnings]
 
 
-def _volume_result(written: list[tuple[Path, int, str]], vols: list[volumes.Volume],
+def _hashed_while_validated(paths: list[Path], check: bool) -> tuple[list[str], list[pdfa.Conformance]]:
+    """The SHA-256 of each written file, computed in a thread while the files' PDF/A is
+    validated here (hashing lets other threads run: a few GB of scans hash in the time the
+    validation takes instead of after it)."""
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="isms-hash")
+    try:
+        hashes = [pool.submit(sha256_file, path) for path in paths]
+        results = [pdfa.validate(path, pdfa.BUNDLE) if check else
+                   pdfa.Conformance(pdfa.BUNDLE, False, checked=False) for path in paths]
+        return [h.result() for h in hashes], results
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _volume_result(written: list[Path], vols: list[volumes.Volume],
                    manifest_path: Path, manifest_json: str, total: int, complete: bool,
                    problems: list[str], warned: list[str], check: bool) -> BundleResult:
     """The sidecar of a bundle in volumes records each volume's file, SHA-256 and pages; the
     PDF/A level is the lowest any volume reaches."""
-    results = [pdfa.validate(path, pdfa.BUNDLE) if check else
-               pdfa.Conformance(pdfa.BUNDLE, False, checked=False) for path, _, _ in written]
+    hashes, results = _hashed_while_validated(written, check)
     conformance = next((c for c in results if not c.passed), results[0])
-    entries = [{"volume": v.number, "file": v.file, "sha256": digest, "bytes": size,
+    entries = [{"volume": v.number, "file": v.file, "sha256": digest, "bytes": path.stat().st_size,
                 "first_page": v.first + 1, "last_page": v.last + 1}
-               for v, (_, size, digest) in zip(vols, written, strict=True)]
+               for v, path, digest in zip(vols, written, hashes, strict=True)]
     sidecar = {**json.loads(manifest_json), "bundle": {
         "volumes": entries, "pdfa": conformance.level, "pdfa_findings": conformance.findings}}
     atomic_write_bytes(manifest_path, json.dumps(sidecar, indent=2, ensure_ascii=False).encode())
-    return BundleResult(written[0][0], manifest_path, total, complete, problems, written[0][2],
-                        warned, conformance.level, conformance.summary(),
-                        volumes=[path for path, _, _ in written])
+    return BundleResult(written[0], manifest_path, total, complete, problems, hashes[0],
+                        warned, conformance.level, conformance.summary(), volumes=list(written))
 
 
 # A merged file this big gets the edits appended as an incremental update instead of being
@@ -1037,7 +1050,7 @@ def _edit(merged: Path, out: Path, parts: list[Part], sources: list[Source], tot
           links: dict[str, dict[int, list[int | None]]],
           tables: tuple[pages.Drawn, pages.Drawn, pages.Drawn], groups_: Groups,
           finish: Callable[[pikepdf.Pdf, int], None], vols: list[volumes.Volume],
-          info: Dictionary) -> list[tuple[Path, int, str]]:
+          info: Dictionary) -> list[Path]:
     """Open the merged file, add links, form names, bookmarks, page labels, stamps and the
     document info, then ``finish`` it (PDF/A, digests, manifest), and write the bundle to
     ``out``: a large merged file gets
@@ -1092,13 +1105,13 @@ def _edit(merged: Path, out: Path, parts: list[Part], sources: list[Source], tot
                 os.replace(tmp, merged)
     if vols:
         return _publish_volumes(merged, out, vols)
-    done = [(out, *_publish(merged, out))]
+    _publish(merged, out)
     for stale in out.parent.glob(f"{out.stem}-vol*-of-*.pdf"):  # volumes of an earlier split
         stale.unlink(missing_ok=True)
-    return done
+    return [out]
 
 
-def _publish_volumes(whole: Path, out: Path, vols: list[volumes.Volume]) -> list[tuple[Path, int, str]]:
+def _publish_volumes(whole: Path, out: Path, vols: list[volumes.Volume]) -> list[Path]:
     """Cut the finished bundle into its volumes and put them in place (with no single bundle,
     and no volumes of an earlier split, left beside them)."""
     written = volumes.cut(whole, vols, out.parent)
@@ -1111,7 +1124,7 @@ def _publish_volumes(whole: Path, out: Path, vols: list[volumes.Volume]) -> list
     for stale in [out, *out.parent.glob(f"{out.stem}-vol*-of-*.pdf")]:
         if stale.name not in names:
             stale.unlink(missing_ok=True)
-    return [(path, path.stat().st_size, sha256_file(path)) for path in paths]
+    return paths
 
 
 def _merge(parts: list[Part], labels: list[Piece], canvas: Path, attachments: list[Attachment],
@@ -1120,8 +1133,16 @@ def _merge(parts: list[Part], labels: list[Piece], canvas: Path, attachments: li
     ``out``. A failure is blamed on the first source qpdf cannot copy on its own."""
     pieces = [Piece(canvas, p.drawn.first + 1, p.drawn.first + p.drawn.pages) if p.drawn is not None
               else Piece(_file_of(p), 1, p.pages) for p in parts]
+    files = from_disk(attachments)
+    known: dict[Path, str] = {}
+    for source in (p.source for p in parts):
+        if source is not None and source.path is not None and source.sha256:
+            known[source.path.resolve()] = source.sha256
+            if source.pdf_path is not None:  # made from the original (converted, prepared)
+                known.setdefault(source.pdf_path.resolve(), f"made from {source.sha256}")
     try:
-        merge([*pieces, *labels], from_disk(attachments), out, stamp)
+        merge([*pieces, *labels], files, out, stamp,
+              identity=_identity([*pieces, *labels], files, stamp, known))
     except MergeFailed as exc:
         for part in parts:
             if part.source is not None and part.drawn is None:
@@ -1130,6 +1151,31 @@ def _merge(parts: list[Part], labels: list[Piece], canvas: Path, attachments: li
                 except MergeFailed as alone:
                     raise PartFailed(part.source, alone) from exc
         raise
+
+
+def _identity(pieces: list[Piece], files: list[FileAttachment], stamp: str,
+              known: dict[Path, str]) -> bytes:
+    """The merged file's /ID: a digest of what it is made of — each piece's file and page
+    range, each attached file's name, description, type and content, the date stamp — so the
+    same inputs give the same ID, and other inputs another. A file is known by ``known``: the
+    SHA-256 already taken of each original, which also stands for the PDF made from it (a
+    conversion or prepared copy: the same original gives the same pages, though not the same
+    bytes, as LibreOffice and qpdf write random IDs); else by its SHA-256, taken here (the
+    canvas and the meeting documents: small files)."""
+    taken: dict[Path, str] = {}
+
+    def content(path: Path) -> str:
+        key = path.resolve()
+        if key not in taken:
+            taken[key] = known.get(key) or sha256_file(path)
+        return taken[key]
+
+    digest = hashlib.sha256(b"isms-review merged bundle 1\0" + stamp.encode())
+    for piece in pieces:
+        digest.update(f"{content(piece.path)} {piece.first} {piece.last}\n".encode())
+    for item in files:
+        digest.update(f"{item.name}\0{item.description}\0{item.mime}\0{content(item.path)}\n".encode())
+    return digest.digest()[:16]
 
 
 def _file_of(part: Part) -> Path:
@@ -1151,15 +1197,12 @@ def _temporary(out: Path) -> Iterator[Path]:
         tmp.unlink(missing_ok=True)
 
 
-def _publish(done: Path, out: Path) -> tuple[int, str]:
-    """Make the finished file durable and rename it to ``out``; return its size and SHA-256."""
+def _publish(done: Path, out: Path) -> None:
+    """Make the finished file durable and rename it to ``out``."""
     with done.open("rb") as fh:
         os.fsync(fh.fileno())
     os.chmod(done, 0o644)
-    digest = sha256_file(done)
-    size = done.stat().st_size
     os.replace(done, out)
-    return size, digest
 
 
 def _manifest_json(data: WorkbookData, workbook_name: str, workbook_sha: str, sources: list[Source],

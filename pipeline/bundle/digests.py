@@ -121,7 +121,7 @@ class _Hasher:
     def _direct(self, obj: Any, depth: int) -> bytes:
         if isinstance(obj, Stream):
             return (b"S" + self._dict(obj.stream_dict, depth) + b"|"
-                    + hashlib.sha256(_stream_bytes(obj)).digest())
+                    + _stream_sha256(obj))
         if isinstance(obj, Dictionary):
             return self._dict(obj, depth)
         if isinstance(obj, Array):
@@ -150,6 +150,17 @@ def _scalar(obj: Any) -> bytes:
         return b"%r" % float(obj)
     except (TypeError, ValueError):
         return repr(obj).encode(errors="replace")
+
+
+def _stream_sha256(stream: Stream) -> bytes:
+    """SHA-256 of what :func:`_stream_bytes` gives, hashed from qpdf's buffer (no copy into a
+    bytes object: scans hash in less than half the time)."""
+    try:
+        return hashlib.sha256(stream.get_stream_buffer()).digest()
+    except pikepdf.PdfError:
+        digest = hashlib.sha256(b"raw:")
+        digest.update(stream.get_raw_stream_buffer())
+        return digest.digest()
 
 
 def _stream_bytes(stream: Stream) -> bytes:
@@ -193,9 +204,11 @@ def canonical_hasher() -> Callable[[Any], bytes]:
     return lambda obj: hasher.value(obj, 0)
 
 
-# From this many pages on, the second half is hashed in a forked child beside the first (the
-# machine's second core); below it, starting the child costs more than it saves.
+# From this many pages, or this many bytes of file (scans: a few hundred pages of large
+# images), the second half is hashed in a forked child beside the first (the machine's second
+# core); below both, starting the child costs more than it saves.
 SPLIT_PAGES = 400
+SPLIT_BYTES = 64 * 2**20
 
 
 def page_digests(pdf: pikepdf.Pdf, first: int = 1) -> list[str]:
@@ -206,7 +219,7 @@ def page_digests(pdf: pikepdf.Pdf, first: int = 1) -> list[str]:
     process); if the child cannot start or fails, they are hashed here."""
     count = len(pdf.pages)
     half = count // 2
-    if count < SPLIT_PAGES or not _forkable(pdf):
+    if count < 2 or (count < SPLIT_PAGES and _input_size(pdf) < SPLIT_BYTES) or not _forkable(pdf):
         return _digests(pdf, first, 0, count)
     position = _input_position(pdf)
     try:
@@ -242,6 +255,17 @@ def _forkable(pdf: pikepdf.Pdf) -> bool:
     except (AttributeError, OSError, ValueError):
         return False
     return True
+
+
+def _input_size(pdf: pikepdf.Pdf) -> int:
+    """The size of the file ``pdf`` was opened from (0 when not known)."""
+    stream = getattr(pdf, "_input_stream", None)
+    try:
+        if isinstance(stream, io.BytesIO):
+            return len(stream.getbuffer())
+        return os.fstat(stream.fileno()).st_size if stream is not None else 0
+    except (AttributeError, OSError, ValueError):
+        return 0
 
 
 def _input_position(pdf: pikepdf.Pdf) -> int | None:

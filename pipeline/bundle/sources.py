@@ -11,6 +11,7 @@ import re
 import shutil
 import stat
 import warnings
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -166,16 +167,41 @@ def collect(data: WorkbookData, evidence_dir: Path, workdir: Path,
     for source in ordered:
         if not source.problem:
             _isolated(source, lambda s=source: _check(s, options, accepted))
-    converted = options.converted
-    office = [s.path for s in ordered if not s.problem and s.path is not None
-              and accepted.get(id(s), kinds.Accepted("pdf")).kind == "office"]
-    if converted is None and office:
-        converted = _convert(office, workdir)
-    for n, source in enumerate(ordered):
-        if not source.problem:
-            _isolated(source, lambda s=source, n=n: _prepare(s, accepted[id(s)], converted or {},
-                                                             workdir / f"source-{n:04d}-", options))
+    # the originals are hashed on the side while the files are converted and prepared (hashing
+    # and reading let other threads run: scans of a few GB hash in the time it takes to open them)
+    pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="isms-hash")
+    try:
+        hashes = {id(s): pool.submit(sha256_file, s.path) for s in ordered
+                  if not s.problem and s.path is not None and id(s) in accepted}
+        converted = options.converted
+        office = [s.path for s in ordered if not s.problem and s.path is not None
+                  and accepted.get(id(s), kinds.Accepted("pdf")).kind == "office"]
+        if converted is None and office:
+            converted = _convert(office, workdir)
+        for n, source in enumerate(ordered):
+            if not source.problem:
+                _isolated(source, lambda s=source, n=n: _prepare(
+                    s, accepted[id(s)], converted or {}, workdir / f"source-{n:04d}-", options))
+        for source in ordered:
+            if id(source) in hashes:
+                _isolated(source, lambda s=source: _hashed(s, hashes[id(s)]))
+    finally:  # stopped early (an interrupt): no file is hashed after that
+        pool.shutdown(wait=True, cancel_futures=True)
     return ordered
+
+
+def _hashed(source: Source, digest: Future[str]) -> None:
+    """The SHA-256 of the original file, or why it could not be read (then it is a problem,
+    whatever its preparation gave)."""
+    try:
+        source.sha256 = digest.result()
+    except OSError as exc:
+        if source.problem:
+            return
+        if source.pdf is not None:
+            source.pdf.close()
+        source.pdf = None
+        source.problem = f"'{source.rel}' cannot be read ({exc.strerror}); check its permissions."
 
 
 def _isolated(source: Source, work: object) -> None:
@@ -225,7 +251,6 @@ def _check(source: Source, options: BundleOptions, accepted: dict[int, kinds.Acc
         return
     try:
         choice = kinds.classify(source.path, source.rel, source.rel in options.attach_as_is)
-        source.sha256 = sha256_file(source.path)
     except kinds.Refused as refused:
         source.problem = str(refused)
         return

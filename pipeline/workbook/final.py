@@ -174,6 +174,8 @@ def unknown_responses(data: WorkbookData) -> Iterator[Finding]:
     """Every stage: an ID in 'Responds to' must be an ID on one of the input sheets."""
     table = data.tables["Decisions"]
     ids = known_ids(data)
+    if ids is None:  # one cause, one finding: the unreadable register is already reported
+        return
     for rec in table.records:
         for ref in responds_to(rec):
             if key(ref) in ids:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -151,3 +152,21 @@ class WorkbookData:
     @property
     def cutoff(self) -> dt.date | None:
         return self.review.cutoff
+
+    def register_ids(self, sheets: Iterable[Sheet], row_keys: bool = False) -> list[str] | None:
+        """The IDs written on the registers among ``sheets`` (their ID column; with ``row_keys``,
+        a register without one gives its first key column, e.g. the metric IDs), as written, in
+        order. None when one of those registers, or its ID column, could not be read: its IDs
+        are unknown, so no reference to them can be judged (that sheet has its own finding)."""
+        out: list[str] = []
+        for sheet in sheets:
+            column = sheet.id_column
+            name = column.name if column is not None else \
+                next(iter(sheet.row_key), None) if row_keys else None
+            if name is None or sheet.kind != "table":
+                continue
+            table = self.tables.get(sheet.name)
+            if table is None or name not in table.columns:
+                return None
+            out.extend(str(v) for v in (r.values.get(name) for r in table.records) if v is not None)
+        return out

@@ -103,19 +103,16 @@ def request_outcomes(data: WorkbookData, requests: Iterable[Requested]) -> list[
     return out
 
 
-def known_ids(data: WorkbookData) -> dict[str, str]:
-    """Every ID a decision may respond to (casefolded → as written): each input's own IDs."""
+def known_ids(data: WorkbookData) -> dict[str, str] | None:
+    """Every ID a decision may respond to (casefolded → as written): each input's own IDs; None
+    when an input register with IDs could not be read (see ``WorkbookData.register_ids``)."""
+    sheets = [data.contract.sheet(spec.sheet_name) for spec in input_specs(data.contract)]
+    found = data.register_ids(sheets)
+    if found is None:
+        return None
     ids: dict[str, str] = {}
-    for spec in input_specs(data.contract):
-        table = data.tables[spec.sheet_name]
-        id_col = table.sheet.id_column
-        if id_col is None:
-            continue
-        name = id_col.name  # declared: the sheet's own ID column (read straight from the values)
-        for rec in table.records:
-            value = rec.values.get(name)
-            if value is not None:
-                ids.setdefault(key(value), str(value))
+    for value in found:
+        ids.setdefault(key(value), value)
     return ids
 
 

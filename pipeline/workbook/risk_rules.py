@@ -84,18 +84,8 @@ def mixed_appetite(data: WorkbookData) -> Iterator[Finding]:
 def known_ids(data: WorkbookData) -> set[str] | None:
     """Every ID on every register (ID columns and metric IDs), case-folded; None when a register
     with IDs could not be read (its IDs are unknown, so no reference to them can be judged)."""
-    out: set[str] = set()
-    for sheet in data.contract.sheets:
-        table = data.tables.get(sheet.name)
-        column = sheet.id_column
-        key = column.name if column is not None else next(iter(sheet.row_key), None)
-        if key is None or sheet.kind != "table":
-            continue
-        if table is None or key not in table.columns:
-            return None
-        values = (r.values.get(key) for r in table.records)  # key: a declared column
-        out.update(str(v).casefold() for v in values if v is not None)
-    return out
+    ids = data.register_ids(data.contract.sheets, row_keys=True)
+    return None if ids is None else {i.casefold() for i in ids}
 
 
 def unknown_related(data: WorkbookData) -> Iterator[Finding]:
