@@ -107,12 +107,26 @@ def test_the_file_identifier_comes_from_what_the_bundle_is_made_of(
     assert first_id(changed) != first_id(appended)
 
 
-def test_a_merge_without_the_static_identifier_where_expected_fails_plainly(tmp_path: Path) -> None:
-    from pipeline.bundle.merge import MergeFailed, _set_id
+def test_a_static_identifier_not_where_expected_leaves_the_file_alone_and_qpdf_digests_it(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from pipeline.bundle import merge as merging
 
     path = tmp_path / "other.pdf"
     pikepdf.new().save(path)
     before = path.read_bytes()
-    with pytest.raises(MergeFailed, match="identifier"):
-        _set_id(path, b"\x01" * 16)
+    with pytest.raises(merging.MergeFailed, match="identifier"):
+        merging._set_id(path, b"\x01" * 16)
     assert path.read_bytes() == before
+    # a qpdf writing its static /ID otherwise: the merge falls back to qpdf's own digest
+    monkeypatch.setattr(merging, "STATIC_ID", b"0" * 32)
+    source = tmp_path / "one.pdf"
+    with pikepdf.new() as pdf:
+        pdf.add_blank_page()
+        pdf.save(source)
+    out = tmp_path / "merged.pdf"
+    merging.merge([merging.Piece(source, 1, 1)], [], out, "D:20261201000000Z", identity=b"\x02" * 16)
+    with pikepdf.open(out) as merged:
+        assert len(merged.pages) == 1
+        identifier = bytes(merged.trailer.ID[0])
+    static = bytes.fromhex("31415926535897932384626433832795")
+    assert len(identifier) == 16 and identifier not in (b"\x02" * 16, static)

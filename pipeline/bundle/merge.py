@@ -86,7 +86,10 @@ def merge(pieces: list[Piece], attachments: list[FileAttachment], out: Path, sta
     if run.exit_code not in (0, 3) or not out.is_file():
         raise MergeFailed(f"qpdf stopped with exit code {run.exit_code}")
     if identity is not None:
-        _set_id(out, identity)
+        try:
+            _set_id(out, identity)
+        except MergeFailed:  # a qpdf that writes its static /ID otherwise: let it digest the file
+            merge(pieces, attachments, out, stamp)
 
 
 def _set_id(path: Path, identity: bytes) -> None:
