@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from ..heap import collector_paused
 from .contract import Contract, load_contract
 from .evidence import evidence_files
 from .final import final_findings, for_stage, previous_minutes, unknown_responses
@@ -35,7 +36,8 @@ def sort_findings(findings: list[Finding], contract: Contract) -> list[Finding]:
 
 def read_data(path: Path, contract: Contract | None = None) -> WorkbookData:
     """The typed content of a workbook, without running the rules (e.g. a previous review)."""
-    data, _ = parse_workbook(read_workbook(path), contract or load_contract())
+    with collector_paused():
+        data, _ = parse_workbook(read_workbook(path), contract or load_contract())
     return data
 
 
@@ -48,14 +50,15 @@ def validate_workbook(
     Raises :class:`~pipeline.errors.UserError` only when a file cannot be read at all; every
     problem with its content is a finding in the report."""
     contract = contract or load_contract()
-    raw = read_workbook(path)
-    data, findings = parse_workbook(raw, contract)
-    for rule in ALL_RULES:
-        findings.extend(rule(data))
-    findings.extend(evidence_files(data, evidence))
-    findings.extend(unknown_responses(data))
-    findings.extend(previous_minutes(data))
-    if stage == "final":
-        findings = for_stage(findings, final_findings(data))
-    report = Report(path=str(path), findings=sort_findings(findings, contract))
+    with collector_paused():  # a burst of small objects (see pipeline.heap)
+        raw = read_workbook(path)
+        data, findings = parse_workbook(raw, contract)
+        for rule in ALL_RULES:
+            findings.extend(rule(data))
+        findings.extend(evidence_files(data, evidence))
+        findings.extend(unknown_responses(data))
+        findings.extend(previous_minutes(data))
+        if stage == "final":
+            findings = for_stage(findings, final_findings(data))
+        report = Report(path=str(path), findings=sort_findings(findings, contract))
     return Validation(report=report, data=data)
