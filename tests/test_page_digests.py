@@ -89,3 +89,17 @@ def test_no_process_to_be_had_means_one_process(big: Path, monkeypatch: pytest.M
     monkeypatch.setattr(digests, "Child", refused)
     with pikepdf.open(big) as pdf:
         assert digests.page_digests(pdf) == expected
+
+
+def test_a_pdf_that_does_not_say_what_it_reads_from_is_not_forked(
+        big: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def never(*_args: object, **_kwargs: object) -> None:
+        raise AssertionError("forked")
+
+    with pikepdf.open(big) as source:
+        made = pikepdf.new()  # built in memory: pikepdf records no input stream
+        made.pages.extend(source.pages)
+        monkeypatch.setattr(digests, "Child", never)
+        assert not hasattr(made, "_input_stream")
+        assert digests.page_digests(made) == _sequential(made)
+        assert len(set(digests.page_digests(made))) == PAGES

@@ -246,9 +246,12 @@ def _digests(pdf: pikepdf.Pdf, first: int, start: int, stop: int) -> list[str]:
 
 def _forkable(pdf: pikepdf.Pdf) -> bool:
     """Whether a forked child can read ``pdf``'s objects: from memory or a mapped file it can;
-    from a file it reads on its own once given its own file offset (see :func:`_second_half`)."""
-    stream = getattr(pdf, "_input_stream", None)
-    if stream is None or isinstance(stream, io.BytesIO):
+    from a file it reads on its own once given its own file offset (see :func:`_second_half`).
+    A pikepdf that does not say what it reads from (``_input_stream``): not forked."""
+    if not hasattr(pdf, "_input_stream"):
+        return False
+    stream = getattr(pdf, "_input_stream")  # noqa: B009 (pikepdf's, not typed)
+    if stream is None or isinstance(stream, io.BytesIO):  # None: it reads a copy in memory
         return True
     try:
         stream.fileno()
