@@ -41,6 +41,18 @@ def source_date(default: dt.datetime | None = None) -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
 
 
+def user_cache(name: str) -> Path | None:
+    """The folder for ``name`` in this user's cache: $XDG_CACHE_HOME/isms-review/<name>, else
+    ~/.cache/isms-review/<name>; None when there is no home (a bare container): no cache."""
+    base = os.environ.get("XDG_CACHE_HOME")
+    if not base:
+        try:
+            base = str(Path.home() / ".cache")
+        except RuntimeError:  # no HOME and no password entry
+            return None
+    return Path(base) / "isms-review" / name
+
+
 def _temp_prefix(name: str) -> str:
     """``.<name>.`` cut so that the temporary name (plus 8 random and ``.tmp``) still fits."""
     room = NAME_MAX - 14

@@ -70,3 +70,26 @@ def test_an_unwritable_cache_only_means_cutting(tmp_path: Path, monkeypatch: pyt
         assert _same(fonts.program(DEJAVU), fonts._cut(DEJAVU))
     finally:
         fonts.program.cache_clear()
+
+
+def test_the_cache_folder_follows_xdg_and_is_none_without_a_home(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from pipeline.files import user_cache
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert user_cache("fonts") == tmp_path / "xdg" / "isms-review" / "fonts"
+    monkeypatch.delenv("XDG_CACHE_HOME")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert user_cache("fonts") == tmp_path / "home" / ".cache" / "isms-review" / "fonts"
+
+    def homeless() -> Path:
+        raise RuntimeError("Could not determine home directory.")
+
+    monkeypatch.setattr(Path, "home", staticmethod(homeless))
+    assert user_cache("fonts") is None
+    monkeypatch.setattr(fonts, "CACHE", None)  # no cache: fonts are cut, nothing is written
+    fonts.program.cache_clear()
+    try:
+        assert _same(fonts.program(DEJAVU), fonts._cut(DEJAVU))
+    finally:
+        fonts.program.cache_clear()

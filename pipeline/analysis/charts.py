@@ -13,10 +13,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..files import atomic_write_bytes
+from ..files import atomic_write_bytes, user_cache
 
 os.environ.setdefault("MPLBACKEND", "Agg")
-os.environ.setdefault("MPLCONFIGDIR", str(Path.home() / ".cache" / "isms-review" / "matplotlib"))
+if (_MPL_CACHE := user_cache("matplotlib")) is not None:  # else matplotlib picks a temporary one
+    os.environ.setdefault("MPLCONFIGDIR", str(_MPL_CACHE))
 
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure

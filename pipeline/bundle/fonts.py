@@ -19,7 +19,6 @@ import base64
 import hashlib
 import io
 import json
-import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -31,7 +30,7 @@ import pikepdf
 from pikepdf import Array, Dictionary, Name
 
 from ..errors import UserError
-from ..files import atomic_write_bytes
+from ..files import atomic_write_bytes, user_cache
 from .pages import DEJAVU
 
 LIBERATION_DIRS = (Path("/usr/share/fonts/truetype/liberation2"),
@@ -80,8 +79,10 @@ def _tag(data: bytes) -> str:
 # back 1 ms), keyed by the font file's bytes, the fontTools version and this format: a font
 # updated by the system, or a new fontTools, cuts afresh. Nothing there is trusted beyond
 # what a run would make itself: an entry that does not read back whole is cut again.
-CACHE = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "isms-review" / "fonts"
 _FORMAT = "program-1"
+
+
+CACHE = user_cache("fonts")
 
 
 @cache
@@ -111,6 +112,8 @@ def _fonttools_version() -> str:
 
 
 def _cached(key: str) -> Program | None:
+    if CACHE is None:
+        return None
     try:
         entry = json.loads((CACHE / f"{key}.json").read_text(encoding="utf-8"))
         data = base64.b64decode(entry["data"], validate=True)
@@ -131,6 +134,8 @@ def _keep(key: str, prog: Program) -> None:
              "cmap": {str(k): v for k, v in prog.cmap.items()}, "bbox": list(prog.bbox),
              "ascent": prog.ascent, "descent": prog.descent, "cap_height": prog.cap_height,
              "italic": prog.italic, "fixed": prog.fixed}
+    if CACHE is None:
+        return
     try:
         CACHE.mkdir(parents=True, exist_ok=True)
         atomic_write_bytes(CACHE / f"{key}.json", json.dumps(entry).encode())  # cmap order kept
