@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..children import Child
 from ..files import atomic_write_bytes, user_cache
 
 os.environ.setdefault("MPLBACKEND", "Agg")
@@ -95,8 +96,6 @@ def _png(fig: Figure) -> bytes:
 
 def _draw_all(figures: list[Figure]) -> list[bytes]:
     """Every figure as PNG: the second half in a forked child, the first half here."""
-    from ..children import Child
-
     if len(figures) < 4:
         return [_encode(f) for f in figures]
     half = (len(figures) + 1) // 2

@@ -83,10 +83,11 @@ class _Hasher:
                 if stream.is_indirect and stream.objgen in self.shared:
                     h.update(self.shared[stream.objgen])
                 else:
-                    data = _stream_bytes(stream)
-                    if len(data) < 64 and stream.is_indirect:  # the stamps' shared "q"
-                        self.shared[stream.objgen] = data
+                    prefix, data = _stream_data(stream)
+                    h.update(prefix)
                     h.update(data)
+                    if len(data) < 64 and stream.is_indirect:  # the stamps' shared "q"
+                        self.shared[stream.objgen] = prefix + bytes(data)
                 h.update(b"\n")
         return b"C" + h.digest()
 
@@ -153,22 +154,20 @@ def _scalar(obj: Any) -> bytes:
 
 
 def _stream_sha256(stream: Stream) -> bytes:
-    """SHA-256 of what :func:`_stream_bytes` gives, hashed from qpdf's buffer (no copy into a
-    bytes object: scans hash in less than half the time)."""
-    try:
-        return hashlib.sha256(stream.get_stream_buffer()).digest()
-    except pikepdf.PdfError:
-        digest = hashlib.sha256(b"raw:")
-        digest.update(stream.get_raw_stream_buffer())
-        return digest.digest()
+    prefix, data = _stream_data(stream)
+    digest = hashlib.sha256(prefix)
+    digest.update(data)
+    return digest.digest()
 
 
-def _stream_bytes(stream: Stream) -> bytes:
-    """Decoded data where qpdf can decode it (so recompression changes nothing), else raw."""
+def _stream_data(stream: Stream) -> tuple[bytes, Any]:
+    """(prefix, data): the decoded data where qpdf can decode it (so recompression changes
+    nothing), else ``raw:`` and the raw data; qpdf's own buffer, not a copy into bytes (scans
+    hash in less than half the time)."""
     try:
-        return bytes(stream.read_bytes())
+        return b"", stream.get_stream_buffer()
     except pikepdf.PdfError:
-        return b"raw:" + bytes(stream.read_raw_bytes())
+        return b"raw:", stream.get_raw_stream_buffer()
 
 
 def _inherited(node: Any, key: str) -> Any:
@@ -244,48 +243,54 @@ def _digests(pdf: pikepdf.Pdf, first: int, start: int, stop: int) -> list[str]:
     return [hasher.page(page) for page in every[start:stop]]
 
 
+_UNKNOWN = object()
+
+
+def _input(pdf: pikepdf.Pdf) -> Any:
+    """What pikepdf reads ``pdf`` from: a file object, a BytesIO, None (a copy in memory), or
+    _UNKNOWN when this pikepdf does not say (``_input_stream``)."""
+    return getattr(pdf, "_input_stream", _UNKNOWN)
+
+
+def _fileno(stream: Any) -> int | None:
+    if stream is None or stream is _UNKNOWN or isinstance(stream, io.BytesIO):
+        return None
+    try:
+        return int(stream.fileno())
+    except (AttributeError, OSError, ValueError):
+        return None
+
+
 def _forkable(pdf: pikepdf.Pdf) -> bool:
     """Whether a forked child can read ``pdf``'s objects: from memory or a mapped file it can;
     from a file it reads on its own once given its own file offset (see :func:`_second_half`).
-    A pikepdf that does not say what it reads from (``_input_stream``): not forked."""
-    if not hasattr(pdf, "_input_stream"):
-        return False
-    stream = getattr(pdf, "_input_stream")  # noqa: B009 (pikepdf's, not typed)
-    if stream is None or isinstance(stream, io.BytesIO):  # None: it reads a copy in memory
-        return True
-    try:
-        stream.fileno()
-    except (AttributeError, OSError, ValueError):
-        return False
-    return True
+    A pikepdf that does not say what it reads from: not forked."""
+    stream = _input(pdf)
+    return stream is None or isinstance(stream, io.BytesIO) or _fileno(stream) is not None
 
 
 def _input_size(pdf: pikepdf.Pdf) -> int:
     """The size of the file ``pdf`` was opened from (0 when not known)."""
-    stream = getattr(pdf, "_input_stream", None)
-    try:
-        if isinstance(stream, io.BytesIO):
-            return len(stream.getbuffer())
-        return os.fstat(stream.fileno()).st_size if stream is not None else 0
-    except (AttributeError, OSError, ValueError):
-        return 0
+    stream = _input(pdf)
+    if isinstance(stream, io.BytesIO):
+        return stream.getbuffer().nbytes
+    fd = _fileno(stream)
+    return os.fstat(fd).st_size if fd is not None else 0
 
 
 def _input_position(pdf: pikepdf.Pdf) -> int | None:
     """The offset of the file ``pdf`` reads from (taken before forking: the child's own copy of
     the file must start where this process's buffered reader believes it is)."""
-    stream = getattr(pdf, "_input_stream", None)
-    if stream is None or isinstance(stream, io.BytesIO):
-        return None
-    return os.lseek(stream.fileno(), 0, os.SEEK_CUR)
+    fd = _fileno(_input(pdf))
+    return os.lseek(fd, 0, os.SEEK_CUR) if fd is not None else None
 
 
 def _second_half(pdf: pikepdf.Pdf, position: int | None, first: int, start: int,
                  stop: int) -> list[str]:
     """In the child: give the input file its own offset (a forked child shares the parent's,
     and the two would move each other's reads), then hash pages ``start``…``stop``."""
-    if position is not None:
-        fd = getattr(pdf, "_input_stream").fileno()  # noqa: B009 (pikepdf's, not typed)
+    fd = _fileno(_input(pdf))
+    if position is not None and fd is not None:
         own = os.open(f"/proc/self/fd/{fd}", os.O_RDONLY)
         try:
             os.lseek(own, position, os.SEEK_SET)

@@ -16,6 +16,7 @@ Helvetica shares one byte-identical program (:func:`share_font_files` folds iden
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import io
 import json
@@ -130,17 +131,15 @@ def _cached(key: str) -> Program | None:
 
 
 def _keep(key: str, prog: Program) -> None:
+    if CACHE is None:
+        return
     entry = {"name": prog.name, "data": base64.b64encode(prog.data).decode(), "widths": prog.widths,
              "cmap": {str(k): v for k, v in prog.cmap.items()}, "bbox": list(prog.bbox),
              "ascent": prog.ascent, "descent": prog.descent, "cap_height": prog.cap_height,
              "italic": prog.italic, "fixed": prog.fixed}
-    if CACHE is None:
-        return
-    try:
+    with contextlib.suppress(OSError, UserError):  # a read-only or full home: cut again next run
         CACHE.mkdir(parents=True, exist_ok=True)
         atomic_write_bytes(CACHE / f"{key}.json", json.dumps(entry).encode())  # cmap order kept
-    except (OSError, UserError):  # a read-only or full home: the next run cuts it again
-        pass
 
 
 def _cut(path: Path) -> Program:
