@@ -6,6 +6,7 @@ appended after the fact, and it must go on doing so: the test holds verify to th
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
@@ -115,7 +116,7 @@ def test_a_static_identifier_not_where_expected_leaves_the_file_alone_and_qpdf_d
     pikepdf.new().save(path)
     before = path.read_bytes()
     with pytest.raises(merging.MergeFailed, match="identifier"):
-        merging._set_id(path, b"\x01" * 16)
+        merging.set_id(path, b"\x01" * 16)
     assert path.read_bytes() == before
     # a qpdf writing its static /ID otherwise: the merge falls back to qpdf's own digest
     monkeypatch.setattr(merging, "STATIC_ID", b"0" * 32)
@@ -130,3 +131,51 @@ def test_a_static_identifier_not_where_expected_leaves_the_file_alone_and_qpdf_d
         identifier = bytes(merged.trailer.ID[0])
     static = bytes.fromhex("31415926535897932384626433832795")
     assert len(identifier) == 16 and identifier not in (b"\x02" * 16, static)
+
+
+def test_a_merged_file_of_2_gib_or_more_is_rewritten_not_appended_to(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # an appended trailer's /Prev would be an offset beyond PDF/A's largest integer (2^31 - 1):
+    # such a file is rewritten, without object streams, keeping the merged file's /ID (no
+    # digest pass over gigabytes); here "2 GiB" is lowered to any file at all
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1765000000")
+    monkeypatch.setattr(assemble, "APPEND_BELOW", 1)
+    huge = _bundle(tmp_path, tmp_path / "huge", monkeypatch, append=True)
+    again = _bundle(tmp_path, tmp_path / "again", monkeypatch, append=True)
+    data = huge.read_bytes()
+    assert data == again.read_bytes()
+    assert data.count(b"%%EOF") == 1 and data.count(b"startxref") == 1 and b"/ObjStm" not in data
+    with pikepdf.open(huge) as pdf:
+        identifier = bytes(pdf.trailer.ID[0])
+    from pipeline.bundle.merge import STATIC_ID
+    assert len(identifier) == 16 and identifier != bytes.fromhex(STATIC_ID.decode())
+    sidecar = json.loads((huge.parent / f"{RID}-bundle-manifest.json").read_text())
+    assert sidecar["bundle"]["pdfa"] == "PDF/A-3b" and sidecar["revisions"] == 1
+    monkeypatch.setattr(assemble, "APPEND_BELOW", 10**15)
+    rewritten = _bundle(tmp_path, tmp_path / "rewritten", monkeypatch, append=False)
+    assert _described(huge) == _described(rewritten)
+    code, out, _ = run_cli("verify", str(huge), "--evidence", str(tmp_path / "evidence"))
+    assert code == 4 and "1 revision(s)" in out, out
+
+
+def test_sizes_pdfa_cannot_hold_are_dropped_from_attachments(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # an attached file of 2 GiB or more: its /Params /Size is beyond PDF/A's largest integer
+    # (the entry is optional; the manifest keeps its bytes); here the limit is lowered
+    from pipeline.bundle import archive
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1765000000")
+    monkeypatch.setattr(archive, "PDFA_LARGEST_INTEGER", 100)
+    bundle = _bundle(tmp_path, tmp_path / "out", monkeypatch, append=False)
+    sidecar = json.loads((bundle.parent / f"{RID}-bundle-manifest.json").read_text())
+    with pikepdf.open(bundle) as pdf:
+        sizes = {name: spec.obj.EF.F.get("/Params", pikepdf.Dictionary()).get("/Size")
+                 for name, spec in pdf.attachments.items()}
+    assert any(size is None for size in sizes.values()), sizes
+    assert all(size is None or int(size) <= 100 for size in sizes.values()), sizes
+    assert sidecar["attachments"] and sidecar["bundle"]["pdfa"] == "PDF/A-3b"
+    monkeypatch.setattr(archive, "PDFA_LARGEST_INTEGER", 2**31 - 1)
+    kept = _bundle(tmp_path, tmp_path / "kept", monkeypatch, append=False)
+    with pikepdf.open(kept) as pdf:
+        kept_sizes = [int(spec.obj.EF.F.Params.Size) for spec in pdf.attachments.values()]
+    assert len(kept_sizes) == len(sizes) and max(kept_sizes) > 100

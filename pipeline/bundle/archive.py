@@ -182,6 +182,28 @@ def associate(pdf: pikepdf.Pdf) -> None:
     for name in list(pdf.attachments.keys()):
         pdfa.associate(pdf, name, "Data" if name == "manifest.json" else "Source")
         _mime_subtype(pdf.attachments[name].obj)
+        _sizes_within_limit(pdf.attachments[name].obj)
+
+
+# the largest integer a PDF/A file may hold (ISO 19005-2 6.1.13, table 1: 2^31 - 1)
+PDFA_LARGEST_INTEGER = 2**31 - 1
+
+
+def _sizes_within_limit(spec: Any) -> None:
+    """An embedded file of 2 GiB or more records its size (/Params /Size, /DL) as an integer
+    PDF/A does not allow: drop it (the entry is optional; the manifest records every file's
+    bytes and SHA-256). Its stream, deflated, is usually far smaller; one that is not stays
+    over the limit, and the validation says so."""
+    for key in ("/F", "/UF"):
+        stream = spec.get("/EF", pikepdf.Dictionary()).get(key)
+        if not isinstance(stream, pikepdf.Stream):
+            continue
+        params = stream.get("/Params")
+        holders = [stream.stream_dict, *([params] if isinstance(params, pikepdf.Dictionary) else [])]
+        for holder, entry in ((h, e) for h in holders for e in ("/Size", "/DL")):
+            value = holder.get(entry)
+            if isinstance(value, int) and not isinstance(value, bool) and value > PDFA_LARGEST_INTEGER:
+                del holder[entry]
 
 
 def _mime_subtype(spec: Any) -> None:

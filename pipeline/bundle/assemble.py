@@ -41,7 +41,7 @@ from .attach import Attachment, attach_data, from_disk, sha256_file
 from .control import Control, default_control, signature_page
 from .control import cover_rows as control_rows
 from .isolation import PartFailed, blame
-from .merge import FileAttachment, MergeFailed, Piece, check_alone, merge
+from .merge import FileAttachment, MergeFailed, Piece, check_alone, merge, set_id
 from .names import safe_name, unique
 from .options import BundleOptions, human
 from .sources import Source, collect, describe_error
@@ -1043,6 +1043,10 @@ def _volume_result(written: list[Path], vols: list[volumes.Volume],
 # appended after the fact); appended runs are byte-identical (test_bundle_update). Smaller
 # bundles are rewritten, compactly (object streams): there the rewrite costs little.
 APPEND_ABOVE = 64 * 2**20
+# ... but not at or above 2 GiB: the appended trailer's /Prev (where the merged file's own
+# cross-reference section starts) would be an integer beyond what PDF/A allows, so such a file
+# is rewritten (without object streams, so its /ID is patched in place, not digested)
+APPEND_BELOW = archive.PDFA_LARGEST_INTEGER
 
 
 def _edit(merged: Path, out: Path, parts: list[Part], sources: list[Source], total: int,
@@ -1057,7 +1061,8 @@ def _edit(merged: Path, out: Path, parts: list[Part], sources: list[Source], tot
     the edits appended as an incremental update (its pages are not copied a second time), a
     small one is rewritten compactly (object streams)."""
     index, matrix, manifest = tables
-    append = merged.stat().st_size >= APPEND_ABOVE
+    size = merged.stat().st_size
+    append = APPEND_ABOVE <= size < APPEND_BELOW
     with pikepdf.open(merged, access_mode=pikepdf.AccessMode.stream) as pdf:
         before = update.snapshot(pdf) if append else None
         objects = [page.obj for page in pdf.pages]
@@ -1099,9 +1104,7 @@ def _edit(merged: Path, out: Path, parts: list[Part], sources: list[Source], tot
             update.append(pdf, merged, before)
         else:
             with _temporary(out) as tmp:
-                pdf.save(tmp, deterministic_id=True, compress_streams=True, linearize=False,
-                         object_stream_mode=pikepdf.ObjectStreamMode.generate,
-                         fix_metadata_version=False)
+                _rewrite(pdf, tmp, huge=size >= APPEND_BELOW)
                 os.replace(tmp, merged)
     if vols:
         return _publish_volumes(merged, out, vols)
@@ -1109,6 +1112,29 @@ def _edit(merged: Path, out: Path, parts: list[Part], sources: list[Source], tot
     for stale in out.parent.glob(f"{out.stem}-vol*-of-*.pdf"):  # volumes of an earlier split
         stale.unlink(missing_ok=True)
     return [out]
+
+
+def _rewrite(pdf: pikepdf.Pdf, target: Path, huge: bool) -> None:
+    """Write the edited bundle to ``target`` whole: compactly (object streams, a digest of the
+    output as its /ID), or for a file of gigabytes without object streams and with the merged
+    file's /ID kept (it is already a digest of what the file is made of; digesting gigabytes of
+    output again would cost a pass over them)."""
+    if not huge:
+        pdf.save(target, deterministic_id=True, compress_streams=True, linearize=False,
+                 object_stream_mode=pikepdf.ObjectStreamMode.generate, fix_metadata_version=False)
+        return
+    ids = pdf.trailer.get("/ID")
+    identity = bytes(ids[0]) if isinstance(ids, Array) and len(ids) and len(bytes(ids[0])) == 16 else None
+    pdf.save(target, static_id=identity is not None, deterministic_id=identity is None,
+             compress_streams=True, linearize=False, fix_metadata_version=False,
+             object_stream_mode=pikepdf.ObjectStreamMode.disable)
+    if identity is None:
+        return
+    try:
+        set_id(target, identity)
+    except MergeFailed:  # a qpdf that writes its static /ID otherwise: let it digest the file
+        pdf.save(target, deterministic_id=True, compress_streams=True, linearize=False,
+                 fix_metadata_version=False, object_stream_mode=pikepdf.ObjectStreamMode.disable)
 
 
 def _publish_volumes(whole: Path, out: Path, vols: list[volumes.Volume]) -> list[Path]:

@@ -87,12 +87,12 @@ def merge(pieces: list[Piece], attachments: list[FileAttachment], out: Path, sta
         raise MergeFailed(f"qpdf stopped with exit code {run.exit_code}")
     if identity is not None:
         try:
-            _set_id(out, identity)
+            set_id(out, identity)
         except MergeFailed:  # a qpdf that writes its static /ID otherwise: let it digest the file
             merge(pieces, attachments, out, stamp)
 
 
-def _set_id(path: Path, identity: bytes) -> None:
+def set_id(path: Path, identity: bytes) -> None:
     """Replace the static /ID in the trailer qpdf wrote at the end of ``path`` (same length)."""
     if len(identity) != 16:
         raise ValueError("a PDF file identifier here is 16 bytes")
