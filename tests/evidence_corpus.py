@@ -171,6 +171,35 @@ def pdf_with_attachment_annotation() -> bytes:
     return awkward.save(pdf)
 
 
+def hidden_files_and_scripted_form() -> bytes:
+    """Embedded files where a names-tree check does not look (a page's /AF, a stamp
+    annotation's /FS, a private key of a note), a pop-up whose parent runs JavaScript, and a
+    fillable field with a keystroke, a format and a validate script (its original travels as an
+    attachment: it must be the copy without them)."""
+    pdf = pikepdf.open(io.BytesIO(awkward.text_pdf(2, "hidden files")))
+    page = pdf.pages[0]
+
+    def spec(name: str) -> pikepdf.Object:
+        return pikepdf.AttachedFileSpec(pdf, b"MZ hidden " + name.encode(), filename=name).obj
+
+    page.obj.AF = Array([spec("page-af.exe")])
+    stamp = pdf.make_indirect(Dictionary(Type=Name.Annot, Subtype=Name.Stamp, Rect=Array([50, 600, 150, 650]),
+                                         FS=spec("stamp-fs.exe"), Name=Name.Approved))
+    parent = pdf.make_indirect(Dictionary(Type=Name.Annot, Subtype=Name.Text, Rect=Array([50, 550, 70, 570]),
+                                          Private=Dictionary(Payload=spec("private.exe")),
+                                          A=Dictionary(S=Name.JavaScript, JS=pikepdf.String("pop()"))))
+    popup = pdf.make_indirect(Dictionary(Type=Name.Annot, Subtype=Name.Popup, Rect=Array([80, 500, 200, 560]),
+                                         Parent=parent))
+    script = {key: Dictionary(S=Name.JavaScript, JS=pikepdf.String(f"{key}()")) for key in ("K", "F", "V")}
+    field = pdf.make_indirect(Dictionary(
+        Type=Name.Annot, Subtype=Name.Widget, FT=Name.Tx, T=pikepdf.String("amount"), V=pikepdf.String("12"),
+        Rect=Array([300, 700, 450, 720]), P=page.obj, AA=Dictionary(**script)))
+    page.obj.Annots = Array([stamp, popup, field])
+    pdf.pages[1].obj.AF = Array([spec("second-page.exe")])
+    pdf.Root.AcroForm = Dictionary(Fields=Array([field]), NeedAppearances=True)
+    return awkward.save(pdf)
+
+
 # (evidence id, file name, maker(tmp) -> bytes, expected: "included" | "refused" | "broken")
 CORPUS = [
     ("EV-RL", "forms/reportlab-form.pdf", lambda t: reportlab_form(), "included"),
@@ -179,6 +208,7 @@ CORPUS = [
     ("EV-FP", "active/fpdf2-actions.pdf", lambda t: fpdf2_active(), "included"),
     ("EV-ACT", "active/everything.pdf", lambda t: pikepdf_active(), "included"),
     ("EV-ANN", "active/attachment-annotation.pdf", lambda t: pdf_with_attachment_annotation(), "included"),
+    ("EV-HID", "active/hidden-files.pdf", lambda t: hidden_files_and_scripted_form(), "included"),
     ("EV-SCAN", "scans/scan-3-pages.pdf", lambda t: scan_pdf(3), "included"),
     ("EV-JPG", "scans/photo.jpg", lambda t: jpeg(), "included"),
     ("EV-SIG", "signed/signed.pdf", awkward.signed_pdf, "included"),

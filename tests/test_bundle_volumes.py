@@ -20,7 +20,8 @@ STAMP = re.compile(rb"\(\s?\xb7 Page (\d+) of (\d+)\) Tj")
 
 
 def _stamp(page: pikepdf.Page) -> tuple[int, int]:
-    found = STAMP.search(page.obj.Contents[-1].read_bytes())
+    streams = list(page.obj.Contents)  # the stamp: first on a source's page, last on our own
+    found = STAMP.search(streams[0].read_bytes()) or STAMP.search(streams[-1].read_bytes())
     assert found, "page without a stamp"
     return int(found.group(1)), int(found.group(2))
 

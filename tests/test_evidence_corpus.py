@@ -4,8 +4,11 @@ named; one file's unforeseen failure never takes the bundle down."""
 
 from __future__ import annotations
 
+import io
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -124,7 +127,48 @@ def test_nothing_active_reaches_the_auditor(corpus: dict[str, Any]) -> None:
         assert _walk_active(pdf) == []
         assert "/OpenAction" not in pdf.Root and "/AA" not in pdf.Root
         uris = {str(o.URI) for o in _everything(pdf) if "/URI" in o}
+        # the only embedded files are the bundle's own attachments (none hidden on a page, in
+        # an annotation or under a private key)
+        listed = {spec.obj.EF.F.objgen for spec in pdf.attachments.values()}
+        embedded = {o.objgen for o in _everything(pdf) if o.get("/Type") == pikepdf.Name.EmbeddedFile}
+        assert embedded == listed
+        # and an attached original (a form's, a signed file's) is the copy without active content
+        pdfs = {name: spec.get_file().read_bytes() for name, spec in pdf.attachments.items()
+                if name.endswith(".pdf") and not name.startswith("document-")}
+    assert "EV-HID-hidden-files.pdf" in pdfs and "EV-ACT-everything.pdf" in pdfs, sorted(pdfs)
+    for name, data in pdfs.items():
+        with pikepdf.open(io.BytesIO(data)) as attached:
+            assert _walk_active(attached) == [], name
+            hidden = [o for o in _everything(attached) if o.get("/Type") == pikepdf.Name.EmbeddedFile]
+            assert hidden == [], name
+    with pikepdf.open(io.BytesIO(pdfs["EV-HID-hidden-files.pdf"])) as form:
+        assert "/AcroForm" in form.Root  # still the fillable form
     assert {"https://example.org/policy", "mailto:isms@example.org"} <= uris  # harmless links kept
+
+
+def test_hidden_embedded_files_and_scripts_are_removed_and_listed(corpus: dict[str, Any]) -> None:
+    entry = files(corpus)["EV-HID"]
+    removed = [(r["source_page"], r["what"]) for r in entry["removed"]]
+    assert any(page == 1 and "page-af.exe" in what for page, what in removed), removed
+    assert any(page == 2 and "second-page.exe" in what for page, what in removed), removed
+    assert any("stamp-fs.exe" in what for _, what in removed), removed
+    assert any("private.exe" in what for _, what in removed), removed
+    assert any("JavaScript" in what and "object the page uses" in what for _, what in removed), removed
+    assert sum("JavaScript run on" in what for _, what in removed) == 3, removed
+    assert any("active content removed" in n for n in entry["notes"]), entry["notes"]
+
+
+def test_triggered_scripts_are_listed_in_the_same_order_in_every_process(tmp_path: Path) -> None:
+    # pikepdf gives a dictionary's keys as a set, ordered by Python's per-process hash seed
+    from .evidence_corpus import hidden_files_and_scripted_form
+
+    source = tmp_path / "form.pdf"
+    source.write_bytes(hidden_files_and_scripted_form())
+    code = ("import sys, pikepdf; from pipeline.bundle.sanitize import strip_active; "
+            f"print([str(r) for r in strip_active(pikepdf.open({str(source)!r}))])")
+    runs = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                           env={**os.environ, "PYTHONHASHSEED": seed}).stdout for seed in ("1", "2", "3")}
+    assert len(runs) == 1, runs
 
 
 def test_every_removal_is_listed_with_its_page(corpus: dict[str, Any]) -> None:

@@ -125,8 +125,8 @@ def test_an_evidence_page_rewritten_with_the_sidecar_hash_recomputed(small: Smal
     copy = copy_of(small.pdf, tmp_path)
     page = first_page_of(copy, "EV-A")
     with pikepdf.open(copy) as pdf:
-        contents = pdf.pages[page - 1].obj.Contents
-        original = contents[1]  # [q-opener, the source's own content, …, stamp]
+        contents = pdf.pages[page - 1].obj.Contents  # [stamp, clip, the source's own content…, Q]
+        original = next(s for s in contents if b"EV-A" in s.read_bytes() and b"Page " not in s.read_bytes())
         original.write(original.read_bytes().replace(b"EV-A", b"EV-Z"))
         save(pdf, copy)
     rehash_sidecar(copy)

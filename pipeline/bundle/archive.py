@@ -67,7 +67,7 @@ def conform_source(source: Source, blocked: list[str] | None = None) -> bool:
         source.pdf = None
         source.kind = "attachment"
         source.attach_original = True
-        source.notes.append(attached_reason(obstacles))
+        source.notes.append(attached_reason(obstacles, cleaned=source.attach_path is not None))
         return False
     return bool(notes)
 
@@ -79,9 +79,10 @@ def document_obstacle(pdf: pikepdf.Pdf, blocked: list[str] | None = None) -> str
     return attached_reason(obstacles) if obstacles else ""
 
 
-def attached_reason(obstacles: list[str]) -> str:
+def attached_reason(obstacles: list[str], cleaned: bool = False) -> str:
     unique = list(dict.fromkeys(obstacles))
-    return ("attached as its original file, not shown as pages: it cannot be part of a PDF/A "
+    what = "the original with its active content removed" if cleaned else "its original file"
+    return (f"attached as {what}, not shown as pages: it cannot be part of a PDF/A "
             f"file ({'; '.join(unique[:3])}{' …' if len(unique) > 3 else ''})")
 
 

@@ -388,7 +388,8 @@ def _part_bytes(part: Part) -> int:
     else:
         size = volumes.PAGE_BYTES * max(part.pages, 1)
     if part.source is not None and part.source.attach_original and not part.source.problem:
-        size += part.source.size
+        attached = part.source.attach_path
+        size += attached.stat().st_size if attached is not None else part.source.size
     return size
 
 
@@ -526,7 +527,8 @@ def _stamp_pages(pdf: pikepdf.Pdf, objects: list[Any], labels: list[Label],
     xobjects = [xobject for xobject, _, _ in labels]
     numbers = archive.number_font(pdf)  # embedded, so the bundle can be PDF/A
     font = numbers.obj
-    opener = pdf.make_stream(b"q\n")
+    opener, closer = pdf.make_stream(b"q\n"), pdf.make_stream(b"Q\n")
+    clips: dict[Box, Any] = {}
     total = len(objects)
     stamped: set[tuple[int, int, int]] = set()
     prefixes: dict[tuple[Any, ...], bytes] = {}  # most pages share a geometry: format it once
@@ -552,8 +554,8 @@ def _stamp_pages(pdf: pikepdf.Pdf, objects: list[Any], labels: list[Label],
             baseline = label_h / 2 - STAMP_SIZE * 0.3
             text = f"BT /IsrStampF {STAMP_SIZE:g} Tf 0 g"
             first = f"{text} 0 {baseline:.2f} Td ({_literal(lead)}) Tj ET " if lead else ""
-            prefix = prefixes[key] = (
-                f"Q {band}q {a:g} {b:g} {c:g} {d:g} {e:.2f} {f:.2f} cm 1 g -2 -1.5 {width + 4:.2f} "
+            prefix = prefixes[key] = ("" if before is not None else "Q ").encode() + (
+                f"{band}q {a:g} {b:g} {c:g} {d:g} {e:.2f} {f:.2f} cm 1 g -2 -1.5 {width + 4:.2f} "
                 f"{label_h + 2:.2f} re f 0 g 0 G {first}q 1 0 0 1 {lead_w:.2f} 0 cm /IsrStamp{which} Do Q "
                 f"{text} {lead_w + label_w:.2f} {baseline:.2f} Td ( \xb7 Page ").encode("cp1252")
         resources = node.get("/Resources")
@@ -567,13 +569,24 @@ def _stamp_pages(pdf: pikepdf.Pdf, objects: list[Any], labels: list[Label],
                 if kind not in resources:
                     resources[kind] = Dictionary()
                 resources[kind][name] = value
-        content = prefix + f"{number} of {total}) Tj ET Q\n".encode()
+        content = pdf.make_stream(prefix + f"{number} of {total}) Tj ET Q\n".encode())
         existing = node.get("/Contents")
         if isinstance(existing, Array):
             original = list(existing)
         else:
             original = [existing] if existing is not None else []
-        node.Contents = Array([opener, *original, pdf.make_stream(content)])
+        if before is None:  # our own page: its content is balanced, the stamp goes on top
+            node.Contents = Array([opener, *original, content])
+            continue
+        # a source's page: the stamp is drawn first, in the band, so nothing the page's content
+        # does (an unmatched Q, a transform or clip left in force) can move or hide it; the
+        # content is clipped to the box it showed before the band was added
+        clip = clips.get(before)
+        if clip is None:
+            x0, y0, x1, y1 = before
+            clip = clips[before] = pdf.make_stream(
+                f"q {x0:g} {y0:g} {x1 - x0:g} {y1 - y0:g} re W n\n".encode())
+        node.Contents = Array([content, clip, *original, closer])
 
 
 Box = tuple[float, float, float, float]
@@ -1275,6 +1288,11 @@ def _attachments(sources: list[Source], workbook: Path) -> list[Attachment]:
     for source in sources:
         if source.id in names:
             assert source.path is not None
-            items.append(Attachment(names[source.id], f"{source.id} {source.title} (original file)",
-                                    "application/octet-stream", path=source.path))
+            if source.attach_path is not None:
+                items.append(Attachment(names[source.id], f"{source.id} {source.title} (the original "
+                                        "with its active content removed)", "application/octet-stream",
+                                        path=source.attach_path))
+            else:
+                items.append(Attachment(names[source.id], f"{source.id} {source.title} (original file)",
+                                        "application/octet-stream", path=source.path))
     return items

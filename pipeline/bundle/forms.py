@@ -23,13 +23,14 @@ class Flattened:
     blank: int = 0  # had no appearance at all (nothing to draw)
     signatures: int = 0  # signature fields among them
 
-    def note(self) -> str:
+    def note(self, cleaned: bool = False) -> str:
         parts = [f"form: {self.widgets} field(s) flattened into the page"]
         if self.orphans:
             parts.append(f"{self.orphans} of them not listed in the form's field list")
         if self.blank:
             parts.append(f"{self.blank} without any appearance left out")
-        return "; ".join(parts) + "; the fillable original is attached"
+        return "; ".join(parts) + "; the fillable original is attached" + (
+            ", with its active content removed" if cleaned else "")
 
 
 def _top(field: Any) -> Any:

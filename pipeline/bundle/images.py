@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 from .rawpdf import Chunks, RawPdf, deflated, file_chunks
 
@@ -26,6 +27,22 @@ def _fit(width: int, height: int) -> tuple[float, float, float, float, float, fl
     return page_w, page_h, (page_w - w) / 2, (page_h - h) / 2, w, h
 
 
+# EXIF orientation (1-8) as the map from the stored image's unit square (u right along a
+# row, v up) to the shown one: X = p*u + q*v + r, Y = s*u + t*v + z
+ORIENTATIONS = {1: (1, 0, 0, 0, 1, 0), 2: (-1, 0, 1, 0, 1, 0), 3: (-1, 0, 1, 0, -1, 1),
+                4: (1, 0, 0, 0, -1, 1), 5: (0, -1, 1, -1, 0, 1), 6: (0, 1, 0, -1, 0, 1),
+                7: (0, 1, 0, 1, 0, 0), 8: (0, -1, 1, 1, 0, 0)}
+
+
+def _orientation(image: Any) -> int:
+    """The EXIF orientation a camera or phone recorded (1: as stored)."""
+    try:
+        value = int(image.getexif().get(0x0112, 1))
+    except Exception:  # an unreadable EXIF block: shown as stored
+        return 1
+    return value if value in ORIENTATIONS else 1
+
+
 def image_pdf(path: Path, out: Path, rel: str) -> int:
     """Write ``out``: one page per frame of the image at ``path``; return the page count."""
     from PIL import Image, UnidentifiedImageError
@@ -37,6 +54,10 @@ def image_pdf(path: Path, out: Path, rel: str) -> int:
             frames = getattr(image, "n_frames", 1)
             fmt, mode = image.format, image.mode
             adobe = "adobe" in image.info
+            turn = _orientation(image)
+            if fmt == "JPEG":  # a damaged JPEG would go in as it is: decode it once, at 1/8 scale
+                image.draft(mode, (max(1, width // 8), max(1, height // 8)))
+                image.load()
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
         raise ImageRefused(f"'{rel}' is not a readable image ({_why(exc)}); open it and save it "
                            "again as PNG or JPEG, or export it to PDF.") from None
@@ -55,7 +76,7 @@ def image_pdf(path: Path, out: Path, rel: str) -> int:
     if fmt == "JPEG" and mode in ("L", "RGB", "CMYK"):
         colour = {"L": "/DeviceGray", "RGB": "/DeviceRGB", "CMYK": "/DeviceCMYK"}[mode]
         decode = b" /Decode [1 0 1 0 1 0 1 0]" if mode == "CMYK" and adobe else b""
-        kids.append(_page(pdf, width, height))
+        kids.append(_page(pdf, width, height, turn))
         pdf.add(f"<< /Type /XObject /Subtype /Image /Width {width} /Height {height} /ColorSpace "
                 f"{colour} /BitsPerComponent 8 /Filter /DCTDecode".encode() + decode + b" >>",
                 file_chunks(path))
@@ -67,7 +88,7 @@ def image_pdf(path: Path, out: Path, rel: str) -> int:
             if w * h > MAX_PIXELS:
                 raise ImageRefused(f"'{rel}' frame {frame + 1} is too large ({w:,} × {h:,} pixels); "
                                    "scale it down or export it to PDF.")
-            kids.append(_page(pdf, w, h))
+            kids.append(_page(pdf, w, h, turn if frame == 0 else 1))
             pdf.add(*_decoded(path, frame))
     pdf.set(2, f"<< /Type /Pages /Kids [{' '.join(f'{k} 0 R' for k in kids)}] /Count {len(kids)} >>"
             .encode())
@@ -75,10 +96,14 @@ def image_pdf(path: Path, out: Path, rel: str) -> int:
     return len(kids)
 
 
-def _page(pdf: RawPdf, width: int, height: int) -> int:
-    """A page and its content drawing the image object added right after them."""
-    page_w, page_h, x, y, w, h = _fit(width, height)
-    body = f"q {w:.3f} 0 0 {h:.3f} {x:.3f} {y:.3f} cm /Im0 Do Q".encode()
+def _page(pdf: RawPdf, width: int, height: int, turn: int = 1) -> int:
+    """A page and its content drawing the image object added right after them, turned as its
+    EXIF orientation says (``turn``; the image data itself is as stored)."""
+    shown = (height, width) if turn >= 5 else (width, height)
+    page_w, page_h, x, y, w, h = _fit(*shown)
+    p, q, r, s, t, z = ORIENTATIONS[turn]
+    body = (f"q {w * p:.3f} {h * s:.3f} {w * q:.3f} {h * t:.3f} {x + w * r:.3f} {y + h * z:.3f} cm "
+            "/Im0 Do Q").encode()
     number = len(pdf._objects) + 1
     pdf.add(f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 {page_w:.2f} {page_h:.2f}] /Contents "
             f"{number + 1} 0 R /Resources << /XObject << /Im0 {number + 2} 0 R >> >> >>".encode())
@@ -93,13 +118,15 @@ def _decoded(path: Path, frame: int) -> tuple[bytes, Chunks]:
         image.seek(frame)
         w, h = image.size
         mode = image.mode
-    gray = mode in ("1", "L", "I;16", "I", "F", "LA")
+    gray = mode in ("1", "L", "I", "F", "LA") or mode.startswith("I;16")
     target = "L" if gray else "RGB"
 
     def strips() -> Iterable[bytes]:
         with Image.open(path) as image:
             image.seek(frame)
-            if image.mode in ("RGBA", "LA", "P", "PA"):
+            if image.mode == "I" or image.mode == "F" or image.mode.startswith("I;16"):
+                picture = _eight_bits(image)
+            elif image.mode in ("RGBA", "LA", "P", "PA"):
                 converted = image.convert("RGBA")
                 white = Image.new("RGBA", converted.size, "white")
                 white.alpha_composite(converted)
@@ -113,6 +140,25 @@ def _decoded(path: Path, frame: int) -> tuple[bytes, Chunks]:
     colour = "/DeviceGray" if gray else "/DeviceRGB"
     return (f"<< /Type /XObject /Subtype /Image /Width {w} /Height {h} /ColorSpace {colour} "
             "/BitsPerComponent 8 /Filter /FlateDecode >>".encode(), deflated(strips))
+
+
+def _eight_bits(image: Any) -> Any:
+    """A 16-bit, 32-bit or floating-point grey image as 8-bit grey, scaled, not clipped: 16-bit
+    data by its full range (a 16-bit scan keeps its tones), 0..1 floats by 255, anything else
+    by the range it uses."""
+    sixteen = image.mode.startswith("I;16")
+    wide = image.convert("I") if sixteen else image
+    low, high = wide.getextrema()
+    if sixteen or (image.mode == "I" and low >= 0 and 255 < high <= 65535):
+        scale, offset = 1 / 257, 0.0
+    elif low >= 0 and high <= (1 if image.mode == "F" else 255):
+        scale, offset = (255.0 if image.mode == "F" else 1.0), 0.0
+    elif high > low:
+        scale = 255 / (high - low)
+        offset = -low * scale
+    else:
+        scale, offset = 0.0, 0.0
+    return wide.point(lambda value: value * scale + offset).convert("L")
 
 
 def _why(exc: BaseException) -> str:

@@ -58,6 +58,8 @@ def classify(path: Path, rel: str, attach_as_is: bool = False) -> Accepted:
                           f"without macros or {FIX}, {opt_in}.")
         return Accepted("office")
     if suffix in TEXT:
+        if _utf16_text(head):  # Excel's "Unicode Text" and UTF-16 CSV: NULs in every other byte
+            return Accepted("text", "attached (plain text has no page rendering; UTF-16)")
         if b"\x00" in head or head.startswith((b"MZ", b"\x7fELF", OLE_MAGIC, b"PK\x03\x04")):
             raise Refused(f"'{rel}' is named {suffix} but is not plain text; {FIX}, {opt_in}.")
         return Accepted("text", "attached (plain text has no page rendering)")
@@ -65,6 +67,21 @@ def classify(path: Path, rel: str, attach_as_is: bool = False) -> Accepted:
     raise Refused(f"'{rel}' is {what}, which the bundle does not accept (only PDF, images, "
                   f"Office documents without macros and plain text/CSV: executables, scripts, web "
                   f"pages and SVG can carry active content); {FIX}, {opt_in}.")
+
+
+def _utf16_text(head: bytes) -> bool:
+    """UTF-16 text with its byte-order mark whose start decodes to printable text."""
+    codec = {b"\xff\xfe": "utf-16-le", b"\xfe\xff": "utf-16-be"}.get(head[:2])
+    if codec is None:
+        return False
+    body = head[2:len(head) - (len(head) % 2)]
+    for cut in (body, body[:-2]):  # the first 1 KiB may end inside a surrogate pair
+        try:
+            text = cut.decode(codec)
+        except UnicodeDecodeError:
+            continue
+        return all(ch.isprintable() or ch in "\t\r\n" for ch in text)
+    return False
 
 
 def _plain(suffix: str) -> str:

@@ -74,7 +74,7 @@ def _strip_triggers(node: Any, page: int | None, where: str, out: list[Removal])
     if triggers is None:
         return
     if isinstance(triggers, pikepdf.Dictionary):
-        for key in triggers.keys():  # noqa: SIM118 (pikepdf dictionaries)
+        for key in sorted(triggers.keys()):  # a set: sorted, so the manifest is reproducible
             for problem in _bad_actions(triggers[key]) or ["an action"]:
                 out.append(Removal(page, f"{problem} run on {TRIGGERS.get(key, key.lstrip('/'))} "
                                          f"({where})"))
@@ -147,7 +147,81 @@ def strip_active(pdf: pikepdf.Pdf) -> list[Removal]:
             kept.append(annot)
         if changed:
             node.Annots = pikepdf.Array(kept)
+    seen: set[tuple[int, int]] = set()
+    for number, page in enumerate(pdf.pages, start=1):
+        _strip_reachable(page.obj, number, out, seen)
     return out
+
+
+_NOT_FOLLOWED = frozenset({"/Parent", "/P", "/Dest", "/Contents", "/Prev", "/Next", "/First",
+                           "/Last", "/IRT", "/Popup"})
+
+
+def _embedded(value: Any) -> bool:
+    """A file specification carrying a file, or an embedded file stream itself."""
+    if isinstance(value, pikepdf.Stream):
+        return value.stream_dict.get("/Type") == pikepdf.Name.EmbeddedFile
+    return isinstance(value, pikepdf.Dictionary) and "/EF" in value
+
+
+def _spec_name(value: Any) -> str:
+    if isinstance(value, pikepdf.Dictionary):
+        name = value.get("/UF", value.get("/F"))
+        if name is not None and not isinstance(name, pikepdf.Dictionary):
+            return f" '{_text(name)}'"
+    return ""
+
+
+def _strip_reachable(page: Any, number: int, out: list[Removal], seen: set[tuple[int, int]]) -> None:
+    """Everything a page reaches (its annotations, their pop-up parents, resources, forms,
+    private keys): embedded files (a page's or a form's /AF, an annotation's /FS, a file under any
+    key) and actions run by a trigger or a click are removed wherever they are; each removal
+    is recorded. Other pages, and the page tree, are not followed from here."""
+    stack: list[Any] = [page]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, pikepdf.Array):
+            stack.extend(node)
+            continue
+        if not isinstance(node, (pikepdf.Dictionary, pikepdf.Stream)):
+            continue
+        if node.is_indirect:
+            if node.objgen in seen or len(seen) > 500_000:
+                continue
+            seen.add(node.objgen)
+        mapping = node.stream_dict if isinstance(node, pikepdf.Stream) else node
+        if mapping is not page and mapping.get("/Type") == pikepdf.Name.Page:
+            continue
+        if mapping is not page and "/AA" in mapping:
+            _strip_triggers(mapping, number, "an object the page uses", out)
+        action = mapping.get("/A")
+        if action is not None and mapping is not page:
+            problems = _bad_actions(action)
+            if problems:
+                out += [Removal(number, f"{p} (on an object the page uses)") for p in problems]
+                del mapping["/A"]
+        for key in list(mapping.keys()):
+            value = mapping[key]
+            if _embedded(value):
+                out.append(Removal(number, f"an embedded file{_spec_name(value)} ({key.lstrip('/')})"))
+                del mapping[key]
+            elif isinstance(value, pikepdf.Array):
+                files = [item for item in value if _embedded(item)]
+                if files:
+                    out += [Removal(number, f"an embedded file{_spec_name(item)} ({key.lstrip('/')})")
+                            for item in files]
+                    rest = [item for item in value if not _embedded(item)]
+                    if rest:
+                        mapping[key] = pikepdf.Array(rest)
+                    else:
+                        del mapping[key]
+                if key not in _NOT_FOLLOWED and key in mapping:
+                    stack.append(mapping[key])
+            elif key not in _NOT_FOLLOWED and isinstance(value, (pikepdf.Dictionary, pikepdf.Stream)):
+                stack.append(value)
+        popup_parent = mapping.get("/Parent") if mapping.get("/Subtype") == pikepdf.Name.Popup else None
+        if isinstance(popup_parent, pikepdf.Dictionary):  # the annotation a pop-up belongs to
+            stack.append(popup_parent)
 
 
 def _fields(form: Any) -> list[Any]:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 import re
 import shutil
-import stat
 import warnings
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -59,6 +58,8 @@ class Source:
     problem: str = ""
     signed: bool = False
     attach_original: bool = False  # the original file travels as an attachment
+    # what travels in its place: a copy with the active content removed (None: the original)
+    attach_path: Path | None = None
     notes: list[str] = field(default_factory=list)
     removed: list[Removal] = field(default_factory=list)
     no_text: list[int] = field(default_factory=list)  # 1-based pages of this file
@@ -95,7 +96,7 @@ def rows(data: WorkbookData, evidence_dir: Path) -> list[Source]:
             key = str(path)
         except EvidencePathError as exc:
             path, key = None, f"!{rel}!{rec['Evidence ID']}"
-            problem = _not_a_file(evidence_dir, rel) if exc.code == "evidence-not-file" else str(exc)
+            problem = str(exc)
         if key in by_file:  # the same file cited twice: included once, cited for both
             known = by_file[key]
             known.ids.append(str(rec["Evidence ID"]))
@@ -111,21 +112,6 @@ def rows(data: WorkbookData, evidence_dir: Path) -> list[Source]:
     return ordered
 
 
-COPY_IT = "copy the document itself into the evidence folder"
-
-
-def _not_a_file(root: Path, rel: str) -> str:
-    try:
-        mode = (root / rel.strip().replace("\\", "/")).stat().st_mode
-    except OSError:
-        mode = 0
-    if stat.S_ISDIR(mode):
-        return f"'{rel}' is a folder; name a file in it."
-    if stat.S_ISFIFO(mode):
-        return f"'{rel}' is a named pipe, not a file; {COPY_IT}."
-    if stat.S_ISSOCK(mode) or stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
-        return f"'{rel}' is a device or socket, not a file; {COPY_IT}."
-    return f"'{rel}' is not a regular file; {COPY_IT}."
 
 
 def office_inputs(data: WorkbookData, evidence_dir: Path,
@@ -244,6 +230,10 @@ def _check(source: Source, options: BundleOptions, accepted: dict[int, kinds.Acc
     except OSError as exc:
         source.problem = f"'{source.rel}' cannot be read ({exc.strerror}); check its permissions."
         return
+    if source.size == 0:
+        source.problem = (f"'{source.rel}' is empty (0 bytes); copy the real document into the "
+                          "evidence folder.")
+        return
     if source.size > options.max_file_bytes:
         source.problem = (f"'{source.rel}' is {human(source.size)}, over the limit of "
                           f"{human(options.max_file_bytes)} per file; split it, or raise the limit "
@@ -344,13 +334,23 @@ def _open_pdf(source: Source, path: Path, prefix: Path, options: BundleOptions) 
     if source.removed:
         source.notes.append(f"{len(source.removed)} active item(s) removed (listed in the manifest)")
         dirty = True
+        # if the file travels as an attachment too (a form, a signature, pages PDF/A cannot
+        # take), it is this copy: the active content removed, the form still fillable
+        source.attach_path = _made(prefix, "without-active-content.pdf")
+        pdf.save(source.attach_path, compress_streams=True,
+                 object_stream_mode=pikepdf.ObjectStreamMode.preserve)
     source.signed = _has_signature(pdf)
     form = flatten_forms(pdf)
-    if source.signed:
+    if source.signed and source.attach_path is not None:
+        source.notes.append(
+            "digitally signed, but it carried active content: the copy attached has that removed, "
+            "so its signature no longer checks out (the original's SHA-256 is in the manifest); "
+            "to attach the signed original unopened instead, name it with --attach-as-is")
+    elif source.signed:
         source.notes.append("digitally signed: the original is attached so its signature can "
                             "still be checked; the signature field is flattened in the bundle copy")
     if form.widgets:
-        source.notes.append(form.note())
+        source.notes.append(form.note(cleaned=source.attach_path is not None))
         dirty = True
     source.attach_original = source.signed or form.widgets > 0
     source.no_text = pages_without_text(pdf)
@@ -370,19 +370,33 @@ def save_prepared(source: Source, prepared: Path) -> None:
 
 
 def _has_signature(pdf: pikepdf.Pdf) -> bool:
+    """Whether a signature field holds a signature (its value a signature dictionary with
+    /Contents and /ByteRange): an empty field waiting to be signed is not a signature."""
     form = pdf.Root.get("/AcroForm")
-    if isinstance(form, pikepdf.Dictionary) and int(form.get("/SigFlags", 0) or 0) & 1:
-        return True
+    fields = list(form.get("/Fields") or ()) if isinstance(form, pikepdf.Dictionary) else []
     for page in pdf.pages:
-        for annot in page.obj.get("/Annots") or ():
-            if not isinstance(annot, pikepdf.Dictionary):
+        fields += [a for a in page.obj.get("/Annots") or () if isinstance(a, pikepdf.Dictionary)]
+    seen: set[tuple[int, int]] = set()
+    while fields:
+        node = fields.pop()
+        if not isinstance(node, pikepdf.Dictionary) or len(seen) > 100_000:
+            continue
+        if node.is_indirect:
+            if node.objgen in seen:
                 continue
-            node = annot
-            for _ in range(50):
-                if node.get("/FT") == pikepdf.Name.Sig:
-                    return True
-                parent = node.get("/Parent")
-                if not isinstance(parent, pikepdf.Dictionary):
-                    break
-                node = parent
+            seen.add(node.objgen)
+        if _signed_field(node):
+            return True
+        kids = node.get("/Kids")
+        fields += list(kids) if isinstance(kids, pikepdf.Array) else []
+        parent = node.get("/Parent")
+        if isinstance(parent, pikepdf.Dictionary):
+            fields.append(parent)
     return False
+
+
+def _signed_field(node: pikepdf.Dictionary) -> bool:
+    if node.get("/FT") != pikepdf.Name.Sig:
+        return False
+    value = node.get("/V")
+    return isinstance(value, pikepdf.Dictionary) and "/Contents" in value and "/ByteRange" in value

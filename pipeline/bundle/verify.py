@@ -475,7 +475,10 @@ def _stamp_of(page: pikepdf.Page) -> tuple[int, int] | None:
     """The (n, N) of a page's 'Page n of N' stamp, None without one."""
     contents = page.obj.get("/Contents")
     streams = list(contents) if isinstance(contents, pikepdf.Array) else [contents]
-    for stream in reversed(streams):  # the stamp is the last stream isms-review added
+    # the stamp is the first stream of an evidence or document page, the last of the bundle's
+    # own pages (and of bundles made before the stamp went first): look there first
+    streams = [*streams[:1], *streams[-1:], *streams[1:-1]]
+    for stream in streams:
         if isinstance(stream, pikepdf.Stream):
             found = _STAMP.search(stream.read_bytes())
             if found:

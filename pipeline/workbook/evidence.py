@@ -5,7 +5,10 @@
 
 from __future__ import annotations
 
+import os
 import re
+import stat
+import unicodedata
 from collections.abc import Iterator
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
@@ -39,7 +42,7 @@ def resolve_evidence(root: Path, relative: str) -> Path:
         raise EvidencePathError("evidence-outside", f"'{relative}' leads outside the evidence "
                                 "folder (..); copy the file into the evidence folder instead.")
     base = root.resolve()
-    target = (base / text).resolve()
+    target = (base / _as_stored(base, parts)).resolve()
     if not target.is_relative_to(base):
         raise EvidencePathError("evidence-outside", f"'{relative}' leads outside the evidence "
                                 "folder (through a link); copy the file into the folder instead.")
@@ -48,8 +51,48 @@ def resolve_evidence(root: Path, relative: str) -> Path:
                                 f"{root}; add the file or correct the path (names are "
                                 "case-sensitive).")
     if not target.is_file():
-        raise EvidencePathError("evidence-not-file", f"'{relative}' is a folder; name a file.")
+        raise EvidencePathError("evidence-not-file", not_a_file(target, relative))
     return target
+
+
+COPY_IT = "copy the document itself into the evidence folder"
+
+
+def not_a_file(target: Path, relative: str) -> str:
+    """What ``target`` is instead of a regular file, and what to do."""
+    try:
+        mode = target.stat().st_mode
+    except OSError:
+        mode = 0
+    if stat.S_ISDIR(mode):
+        return f"'{relative}' is a folder; name a file in it."
+    if stat.S_ISFIFO(mode):
+        return f"'{relative}' is a named pipe, not a file; {COPY_IT}."
+    if stat.S_ISSOCK(mode) or stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return f"'{relative}' is a device or socket, not a file; {COPY_IT}."
+    return f"'{relative}' is not a regular file; {COPY_IT}."
+
+
+def _as_stored(base: Path, parts: tuple[str, ...]) -> Path:
+    """``parts`` as the folder spells them: a name typed in Excel is composed (NFC: "é" one
+    character) while a file copied from a Mac may be stored decomposed (NFD: "e" and an accent),
+    and the two look the same. A part that is not there as typed is matched by its NFC form
+    when exactly one entry of its folder has it."""
+    found = Path()
+    for part in parts:
+        if part in ("", "."):
+            continue
+        if (base / found / part).exists() or part == "..":
+            found /= part
+            continue
+        wanted = unicodedata.normalize("NFC", part)
+        try:
+            matches = [entry.name for entry in os.scandir(base / found)
+                       if unicodedata.normalize("NFC", entry.name) == wanted]
+        except OSError:
+            matches = []
+        found /= matches[0] if len(matches) == 1 else part
+    return found
 
 
 def evidence_files(data: WorkbookData, root: Path | None) -> Iterator[Finding]:
