@@ -444,8 +444,9 @@ def _volumes_field(paths: list[Path]) -> dict[str, Any]:
 @click.argument("bundle_pdf", type=click.Path(path_type=Path, dir_okay=False, exists=True))
 @click.option("--evidence", type=DirArg, help="Also check every source file's SHA-256.")
 @click.option("--trust", "trust", multiple=True, type=click.Path(path_type=Path, dir_okay=False),
-              help="A signer's certificate (PEM or DER) you trust; repeatable. Default: the review "
-                   "folder's trusted-signers.pem.")
+              help="A signer's certificate (PEM or DER) you trust, obtained separately from the "
+                   "bundle; repeatable. Default: trusted-signers.pem in the folder given with --review "
+                   "(never one that merely sits beside the bundle).")
 @click.option("--review", "review", type=DirArg,
               help="The review's output folder (issue register, trust file); default: the "
                    "bundle's folder and the one above it.")

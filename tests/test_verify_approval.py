@@ -68,6 +68,8 @@ def test_signed_approval_goes_stale_when_the_workbook_changes(
     assert code == 0  # the signed file itself is intact; its approval is no longer current
     code, out, _ = run_cli("verify", str(archived / bundle.name), "--trust", str(cert))
     assert "STALE APPROVAL" in out
+    verdict = out.strip().splitlines()[-1]  # the verdict line alone says so too
+    assert verdict.startswith("INTACT") and "the approval is stale" in verdict, verdict
     code, report = verify_json(bundle, "--trust", str(cert))  # the rebuilt record: not signed yet
     assert code == 4 and report["signatures"] == []
     with pdfplumber.open(bundle) as pdf:

@@ -79,12 +79,21 @@ def test_self_signed_is_reported_as_such_without_tracebacks(small: Small) -> Non
     assert fingerprint in out  # the auditor compares it out of band
 
 
-def test_a_trust_file_in_the_review_folder_is_used(small: Small, tmp_path: Path) -> None:
+def test_a_trust_file_beside_the_bundle_is_not_trusted_but_one_in_a_named_review_folder_is(
+        small: Small, tmp_path: Path) -> None:
+    # a forger who rewrites and re-signs a bundle can put a trust file beside it just as well
     copy = copy_of(small.signed, tmp_path)
     shutil.copy(small.chair_cert, copy.parent / "trusted-signers.pem")
     code, report, _ = verify(copy)
+    assert code == 4 and report["verdict"] == "unsigned" and report["trusted_certificates_from"] == []
+    assert any("trusted-signers.pem was not used" in n for n in report["notes"]), report["notes"]
+    kept = tmp_path / "my-review-folder"
+    kept.mkdir()
+    shutil.copy(small.chair_cert, kept / "trusted-signers.pem")
+    code, report, _ = verify(copy, "--review", str(kept))
     assert code == 0 and report["verdict"] == "intact"
-    assert report["trusted_certificates_from"] == [str(copy.parent / "trusted-signers.pem")]
+    assert report["trusted_certificates_from"] == [str(kept / "trusted-signers.pem")]
+    assert any(str(kept / "trusted-signers.pem") in n for n in report["notes"]), report["notes"]
 
 
 # ------------------------------------------------------------------------------ the tamperings
@@ -194,13 +203,15 @@ def test_a_stripped_signature_without_sidecar_or_register_is_only_unsigned(
 
 
 def test_re_signed_with_someone_elses_self_signed_key(small: Small, tmp_path: Path) -> None:
-    from pipeline.bundle.sign import sign_pdf
+    from pipeline.bundle.sign import SignatureBox, sign_pdf
 
     key, _ = mallory(tmp_path)
+    with pikepdf.open(small.pdf) as pdf:
+        page, rect = embedded_manifest(pdf)["signature_box"].values()  # type: ignore[union-attr]
     for keep_sidecar in (False, True):
         copy = copy_of(small.signed, tmp_path / str(keep_sidecar), sidecar=keep_sidecar)
         strip_signature(copy)
-        sign_pdf(copy, key, "m")
+        sign_pdf(copy, key, "m", box=SignatureBox(page - 1, tuple(rect)))  # in the approver's box
         if keep_sidecar:
             rehash_sidecar(copy)  # the forger even fixes the whole-file hash
         code, report, _ = verify(copy, "--trust", str(small.chair_cert))
@@ -209,9 +220,16 @@ def test_re_signed_with_someone_elses_self_signed_key(small: Small, tmp_path: Pa
         if keep_sidecar:  # the sidecar still names the chair's certificate
             assert code == 1 and any("re-signed" in p["what"] for p in problems(report))
         else:
-            assert code == 4 and report["verdict"] == "unsigned"
+            assert code == 4 and report["verdict"] == "unsigned", report["problems"]
     code, out = text_of(copy, "--trust", str(small.chair_cert))
     assert "Mallory Forger" in out and "INTACT" not in out.replace("UNSIGNED", "")
+    # a signature whose widget sits anywhere but the signature box paints over that page: the
+    # page no longer matches its digest
+    elsewhere = copy_of(small.signed, tmp_path / "elsewhere", sidecar=False)
+    strip_signature(elsewhere)
+    sign_pdf(elsewhere, key, "m")  # pyHanko's default: a box on the first page
+    code, report, _ = verify(elsewhere, "--trust", str(small.chair_cert))
+    assert code == 1 and any(p["page"] == 1 and "digest" in p["what"] for p in problems(report))
 
 
 def test_a_garbage_embedded_manifest_is_broken_not_a_crash(small: Small, tmp_path: Path) -> None:

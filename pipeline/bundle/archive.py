@@ -19,6 +19,7 @@ import pikepdf
 from . import pdfa
 from .attach import Attachment, sha256_file
 from .control import SIGNATURE_RECT, Control
+from .digests import SCHEME as DIGEST_SCHEME
 from .digests import page_digests
 from .fonts import NumberFont, resource_dicts, share_font_files
 from .fonts import number_font as _number_font
@@ -238,5 +239,6 @@ def manifest_fields(pdf: pikepdf.Pdf, control: Control, documents: dict[str, Pat
         "archival": archival, "attachments": dict(sorted(hashes.items())),
         "signature_box": ({"page": signature_page + 1, "rect": list(SIGNATURE_RECT)}
                           if signature_page is not None else None),
+        "page_digest_scheme": DIGEST_SCHEME,
         "page_digests": page_digests(pdf),
     }

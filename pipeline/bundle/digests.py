@@ -6,9 +6,17 @@ canonical form that does not depend on object numbers or on how streams are comp
 digest taken before saving equals the one taken from the saved file. References to other pages
 (link destinations) become page numbers; back-pointers (/Parent, /P) are left out.
 
-Signature widgets are left out too: signing adds one to the signature page after the bundle
-was made. :func:`signature_widgets` lists them so the verifier can check each belongs to a
-valid signature.
+The signature widget is left out too, but only on the signature page, in the signature box
+the manifest records: signing adds it after the bundle was made. Any other signature widget
+counts like any annotation (a forger's widget may paint over a page). :func:`signature_widgets`
+lists them so the verifier can check each belongs to a valid signature.
+
+Scheme 2 (bundles made from this version on; the manifest says ``page_digest_scheme``): a stream
+qpdf cannot decode (JPEG, JPEG 2000, JBIG2, fax) is hashed raw *with* its /Filter and
+/DecodeParms (they say how the bytes are shown: a JPEG's colour transform, a JBIG2 page's shared
+glyphs), and nesting depth is counted within one object only, so content nested in forms many
+levels deep is hashed too (up to :data:`MAX_NESTING` objects deep, beyond what viewers draw).
+Scheme 1 is how earlier bundles were hashed; verify uses the scheme the manifest names.
 """
 
 from __future__ import annotations
@@ -16,6 +24,7 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import sys
 import time
 from collections.abc import Callable
 from decimal import Decimal
@@ -27,6 +36,10 @@ from pikepdf import Array, Dictionary, Name, Stream
 from ..children import Child
 
 SKIP = frozenset({"/Parent", "/P", "/Length", "/Filter", "/DecodeParms"})
+SKIP_RAW = frozenset({"/Parent", "/P", "/Length"})  # scheme 2, a stream hashed as its raw bytes
+SCHEME = 2  # what this version writes
+MAX_NESTING = 500  # indirect objects within one another (viewers stop drawing forms far sooner)
+Signature = tuple[int, tuple[float, float, float, float]]  # (page number, rect) from the manifest
 PAGE_KEYS = ("/Contents", "/Resources", "/MediaBox", "/CropBox", "/BleedBox", "/TrimBox",
              "/ArtBox", "/Rotate", "/Annots", "/Group", "/UserUnit")
 INHERITED = frozenset({"/Resources", "/MediaBox", "/CropBox", "/Rotate"})
@@ -38,8 +51,11 @@ class _Hasher:
     """Canonical serialiser with a cache of indirect objects' digests (fonts and images are
     shared by many pages; each is hashed once per bundle)."""
 
-    def __init__(self, pages: dict[tuple[int, int], int]) -> None:
+    def __init__(self, pages: dict[tuple[int, int], int], scheme: int = SCHEME,
+                 signature: Signature | None = None) -> None:
         self.pages = pages
+        self.scheme = scheme
+        self.signature = signature
         self.cache: dict[tuple[int, int], bytes] = {}
         self.stack: set[tuple[int, int]] = set()
         self.shared: dict[tuple[int, int], bytes] = {}  # content streams of several pages
@@ -66,7 +82,7 @@ class _Hasher:
             if key == "/Contents":
                 encoded = self._contents(value)
             elif key == "/Annots":
-                encoded = self._annots(value)
+                encoded = self._annots(value, self.pages.get(node.objgen))
                 if encoded == b"[]":  # signing adds /Annots to a page that had none
                     continue
             else:
@@ -85,17 +101,34 @@ class _Hasher:
                 else:
                     prefix, data = _stream_data(stream)
                     h.update(prefix)
+                    if prefix and self.scheme >= 2:  # how the raw bytes are to be decoded
+                        h.update(self._dict(stream.stream_dict, 0, SKIP_RAW))
                     h.update(data)
                     if len(data) < 64 and stream.is_indirect:  # the stamps' shared "q"
                         self.shared[stream.objgen] = prefix + bytes(data)
                 h.update(b"\n")
         return b"C" + h.digest()
 
-    def _annots(self, value: Any) -> bytes:
+    def _annots(self, value: Any, number: int | None) -> bytes:
         if not isinstance(value, Array):
             return self.value(value, 0)
-        kept = [a for a in value if not is_signature_widget(a)]
+        kept = [a for a in value if not self._the_signature(a, number)]
         return b"[" + b" ".join(self.value(a, 0) for a in kept) + b"]"
+
+    def _the_signature(self, annot: Any, number: int | None) -> bool:
+        """Whether ``annot`` is the signature widget signing adds: on the manifest's signature
+        page, in its box (to half a point)."""
+        if self.signature is None or number != self.signature[0] or not is_signature_widget(annot):
+            return False
+        try:
+            rect = [float(v) for v in annot.get("/Rect")]
+        except (TypeError, ValueError):
+            return False
+        box = self.signature[1]
+        return len(rect) == 4 and all(abs(a - b) <= 0.5 for a, b in zip(
+            (min(rect[0], rect[2]), min(rect[1], rect[3]), max(rect[0], rect[2]), max(rect[1], rect[3])),
+            (min(box[0], box[2]), min(box[1], box[3]), max(box[0], box[2]), max(box[1], box[3])),
+            strict=True))
 
     def value(self, obj: Any, depth: int) -> bytes:
         if type(obj) in _NUMBERS:  # most values: what _scalar gives a number, without its tests
@@ -110,9 +143,12 @@ class _Hasher:
                 return self.cache[ref]
             if ref in self.stack:
                 return b"<cycle>"
+            if self.scheme >= 2 and len(self.stack) >= MAX_NESTING:
+                return b"<deep>"
             self.stack.add(ref)
-            try:
-                digest = b"#" + hashlib.sha256(self._direct(obj, depth)).digest()
+            try:  # scheme 2: depth counts within one object (cycles are caught by the stack)
+                inner = 0 if self.scheme >= 2 else depth
+                digest = b"#" + hashlib.sha256(self._direct(obj, inner)).digest()
             finally:
                 self.stack.discard(ref)
             self.cache[ref] = digest
@@ -121,18 +157,21 @@ class _Hasher:
 
     def _direct(self, obj: Any, depth: int) -> bytes:
         if isinstance(obj, Stream):
-            return (b"S" + self._dict(obj.stream_dict, depth) + b"|"
-                    + _stream_sha256(obj))
+            prefix, data = _stream_data(obj)
+            digest = hashlib.sha256(prefix)
+            digest.update(data)
+            skip = SKIP_RAW if prefix and self.scheme >= 2 else SKIP
+            return b"S" + self._dict(obj.stream_dict, depth, skip) + b"|" + digest.digest()
         if isinstance(obj, Dictionary):
             return self._dict(obj, depth)
         if isinstance(obj, Array):
             return b"[" + b" ".join(self.value(v, depth + 1) for v in obj) + b"]"
         return _scalar(obj)
 
-    def _dict(self, obj: Any, depth: int) -> bytes:
+    def _dict(self, obj: Any, depth: int, skip: frozenset[str] = SKIP) -> bytes:
         parts = []
         for key in sorted(obj.keys()):
-            if key in SKIP:
+            if key in skip:
                 continue
             parts.append(key.encode() + b" " + self.value(obj[key], depth + 1))
         return b"<<" + b" ".join(parts) + b">>"
@@ -151,13 +190,6 @@ def _scalar(obj: Any) -> bytes:
         return b"%r" % float(obj)
     except (TypeError, ValueError):
         return repr(obj).encode(errors="replace")
-
-
-def _stream_sha256(stream: Stream) -> bytes:
-    prefix, data = _stream_data(stream)
-    digest = hashlib.sha256(prefix)
-    digest.update(data)
-    return digest.digest()
 
 
 def _stream_data(stream: Stream) -> tuple[bytes, Any]:
@@ -210,37 +242,50 @@ SPLIT_PAGES = 400
 SPLIT_BYTES = 64 * 2**20
 
 
-def page_digests(pdf: pikepdf.Pdf, first: int = 1) -> list[str]:
+def page_digests(pdf: pikepdf.Pdf, first: int = 1, scheme: int = SCHEME,
+                 signature: Signature | None = None) -> list[str]:
     """The digest of every page, in page order; ``first`` is the number of the file's first
     page (a volume of a split bundle: links to its pages are hashed by their numbers in the
-    whole bundle). A large file's pages are hashed in two halves at once, the second in a
+    whole bundle); ``scheme`` and ``signature`` (page number and box) as the manifest gives
+    them. A large file's pages are hashed in two halves at once, the second in a
     forked child (the same digests: the child hashes the same objects, from a copy of this
     process); if the child cannot start or fails, they are hashed here."""
     count = len(pdf.pages)
     half = count // 2
+    how = (first, scheme, signature)
     if count < 2 or (count < SPLIT_PAGES and _input_size(pdf) < SPLIT_BYTES) or not _forkable(pdf):
-        return _digests(pdf, first, 0, count)
+        return _digests(pdf, how, 0, count)
     position = _input_position(pdf)
     try:
-        child = Child(_second_half, pdf, position, first, half, count)
+        child = Child(_second_half, pdf, position, how, half, count)
     except OSError:  # no process to be had: one core's worth
-        return _digests(pdf, first, 0, count)
+        return _digests(pdf, how, 0, count)
     try:
         start = time.perf_counter()
-        mine = _digests(pdf, first, 0, half)
+        mine = _digests(pdf, how, 0, half)
         # the child does as much work as this process just did: it is waited for a good while
         result = child.result(max(60.0, 10 * (time.perf_counter() - start)))
     finally:
         child.close()
     if result.ok and isinstance(result.value, list) and len(result.value) == count - half:
         return mine + result.value
-    return mine + _digests(pdf, first, half, count)
+    return mine + _digests(pdf, how, half, count)
 
 
-def _digests(pdf: pikepdf.Pdf, first: int, start: int, stop: int) -> list[str]:
+How = tuple[int, int, "Signature | None"]  # (first page's number, scheme, signature box)
+
+
+def _digests(pdf: pikepdf.Pdf, how: How, start: int, stop: int) -> list[str]:
+    first, scheme, signature = how
     every = list(pdf.pages)  # (indexing pdf.pages walks the page tree each time)
-    hasher = _Hasher({page.obj.objgen: number for number, page in enumerate(every, start=first)})
-    return [hasher.page(page) for page in every[start:stop]]
+    hasher = _Hasher({page.obj.objgen: number for number, page in enumerate(every, start=first)},
+                     scheme, signature)
+    limit = sys.getrecursionlimit()  # forms nested MAX_NESTING deep: a few frames each
+    sys.setrecursionlimit(max(limit, 12 * MAX_NESTING + 1000))
+    try:
+        return [hasher.page(page) for page in every[start:stop]]
+    finally:
+        sys.setrecursionlimit(limit)
 
 
 _UNKNOWN = object()
@@ -285,7 +330,7 @@ def _input_position(pdf: pikepdf.Pdf) -> int | None:
     return os.lseek(fd, 0, os.SEEK_CUR) if fd is not None else None
 
 
-def _second_half(pdf: pikepdf.Pdf, position: int | None, first: int, start: int,
+def _second_half(pdf: pikepdf.Pdf, position: int | None, how: How, start: int,
                  stop: int) -> list[str]:
     """In the child: give the input file its own offset (a forked child shares the parent's,
     and the two would move each other's reads), then hash pages ``start``…``stop``."""
@@ -297,7 +342,7 @@ def _second_half(pdf: pikepdf.Pdf, position: int | None, first: int, start: int,
             os.dup2(own, fd)
         finally:
             os.close(own)
-    return _digests(pdf, first, start, stop)
+    return _digests(pdf, how, start, stop)
 
 
 def signature_widgets(pdf: pikepdf.Pdf) -> list[tuple[int, str]]:

@@ -15,6 +15,7 @@ HEX64 = re.compile(r"[0-9a-f]{64}")
 MAX_PAGES = 10_000_000
 VOLUME_FILE = re.compile(r"[^/\\\x00]{1,250}\.pdf")
 MAX_OWN_REVISIONS = 2  # written whole, or merged then edited by one appended update
+DIGEST_SCHEMES = 2  # page digest schemes verify knows (pipeline.bundle.digests.SCHEME)
 
 
 class ManifestShape(ValueError):
@@ -63,6 +64,7 @@ class Manifest:
     raw: dict[str, Any] = field(default_factory=dict)
     revisions: int = 1  # revisions the bundle was written with (its edits may be appended)
     volumes: list[VolumeRef] = field(default_factory=list)  # a bundle split by --volume-size
+    digest_scheme: int = 1  # how the page digests were taken (see pipeline.bundle.digests)
 
     def part_at(self, page: int) -> PartRef | None:
         for part in self.parts:
@@ -172,9 +174,10 @@ def _parse(raw: Any) -> Manifest:
                                                                          "'documents'"))]
     revisions = _int(top.get("revisions", 1), "'revisions'", 1, MAX_OWN_REVISIONS)
     volumes = _volumes(top.get("volumes", []), pages)
+    scheme = _int(top.get("page_digest_scheme", 1), "'page_digest_scheme'", 1, DIGEST_SCHEMES)
     return Manifest(_str(top.get("review_id"), "'review_id'", allow_none=True),
                     _str(top.get("status"), "'status'"), pages, parts, files, digests, attachments,
-                    box, control, documents, top, revisions, volumes)  # type: ignore[arg-type]
+                    box, control, documents, top, revisions, volumes, scheme)  # type: ignore[arg-type]
 
 
 def _volumes(raw: Any, pages: int) -> list[VolumeRef]:

@@ -36,7 +36,7 @@ from . import digests
 from .manifest import Manifest, ManifestShape, VolumeRef, parse_manifest
 from .revisions import Revisions, read_revisions
 from .sign import SignatureCheck, check_signatures
-from .trust import Trusted, trusted_signers
+from .trust import TRUST_FILE, Trusted, trusted_signers
 from .volumes import base_stem
 
 EXIT_CODES = {"intact": 0, "broken": 1, "unsigned": 4}
@@ -106,9 +106,11 @@ class Verification:
     def summary(self) -> str:
         if self.verdict == "intact":
             signer = self.signatures[-1]
+            stale = (f" But the approval is stale: {self.approval.get('reason')}; this signed copy "
+                     "is no longer the current record." if self.approval.get("status") == "stale" else "")
             return (f"INTACT: {self.path} (SHA-256 {self.sha256}) is signed by {signer.signer} "
                     f"({signer.level}, certificate SHA-256 {signer.fingerprint}), a signer you trust; "
-                    "the signature covers the whole file and every page matches its manifest.")
+                    f"the signature covers the whole file and every page matches its manifest.{stale}")
         if self.verdict == "unsigned":
             why = ("it carries no signature" if not self.signatures else
                    f"its signature by {self.signatures[-1].signer} is not one you trust "
@@ -145,9 +147,17 @@ def verify_bundle(path: Path, evidence: Path | None = None, trust: tuple[Path, .
     except OSError as exc:
         raise UserError(f"{path}: cannot be read ({exc.strerror}).") from None
     folders = review_folders(path, review)
-    trust_folder = next((f for f in folders if (f / "trusted-signers.pem").is_file()), None)
+    # a trust file counts only in a review folder the user names: one found beside the bundle is
+    # wherever the bundle came from, and whoever could change the bundle could change it too
+    trust_folder = review if review is not None and (review / TRUST_FILE).is_file() else None
     trusted = trusted_signers(trust, trust_folder)
     result.trusted_from = trusted.sources
+    beside = next((f / TRUST_FILE for f in review_folders(path, None) if (f / TRUST_FILE).is_file()), None)
+    if not trust and trust_folder is None and beside is not None:
+        result.notes.append(f"{beside} was not used: a list of trusted signers that travels with the "
+                            "bundle proves nothing (whoever could change the bundle could change it); "
+                            "give the approver's certificate, obtained separately, with --trust (or "
+                            "name a review folder you keep yourself with --review)")
     result.sha256 = hashlib.sha256(data).hexdigest()
     sidecar = _sidecar(path, result)
     revisions = read_revisions(data)
@@ -327,7 +337,8 @@ def _check_volume_pages(pdf: pikepdf.Pdf, manifest: Manifest, volume: VolumeRef,
         return
     bad, stamps = 0, []
     for number, (page, digest) in enumerate(zip(pdf.pages, digests.page_digests(
-            pdf, volume.first_page), strict=True), start=volume.first_page):
+            pdf, volume.first_page, manifest.digest_scheme, manifest.signature_box), strict=True),
+            start=volume.first_page):
         if number > manifest.pages:
             break
         if digest != manifest.digests[number - 1]:
@@ -383,7 +394,8 @@ def _check_pages(pdf: pikepdf.Pdf, manifest: Manifest | None, revisions: Revisio
                        f"{manifest.pages} pages.")
     changed_by = _pages_changed_by_revision(pdf, revisions)
     bad = 0
-    for number, digest in enumerate(digests.page_digests(pdf), start=1):
+    for number, digest in enumerate(digests.page_digests(pdf, 1, manifest.digest_scheme,
+                                                         manifest.signature_box), start=1):
         expected = manifest.digests[number - 1] if number <= len(manifest.digests) else None
         if digest == expected:
             continue
@@ -550,7 +562,8 @@ def _check_signatures(data: bytes, trusted: Trusted, revisions: Revisions,
                                 "give the signer's certificate with --trust")
         else:
             result.notes.append(f"{who} ({check.level}, {check.signed_at}) is by a certificate you "
-                                f"trust ({check.fingerprint})")
+                                f"trust ({check.fingerprint}, given in "
+                                f"{', '.join(result.trusted_from) or '--trust'})")
     own = max((c.revision for c in checks if c.intact), default=made_with)
     for revision in revisions.items:
         if revision.number > own:
@@ -606,6 +619,12 @@ def _check_register(folders: list[Path], revisions: Revisions, result: Verificat
     if not mine:
         return
     entry = mine[-1]
+    issued = {e.sha256 for e in register.entries if e.event in ("issued", "reissued")}
+    if entry.extra.get("signed_from") not in issued:
+        result.problem(f"the issue register ({register.path}) records this signed copy, but the "
+                       "file that was signed is not one it ever issued: the approver signed a file "
+                       "isms-review did not make, or one changed after it was made.")
+        return
     stale = register.stale_signature(entry.sha256)
     result.approval = {"status": "stale" if stale else "current", "signer": entry.extra.get("signer"),
                        "version": entry.version, "signed": entry.time,
