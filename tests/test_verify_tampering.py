@@ -17,6 +17,7 @@ import pikepdf
 from pipeline.bundle.verify import UNSIGNED_WARNING, verify_bundle
 
 from .bundles import (
+    PASSWORD,
     Small,
     copy_of,
     embedded_manifest,
@@ -313,3 +314,83 @@ def test_a_bundle_written_with_an_appended_edit_counts_it_as_its_own(small: Smal
     _manifest_update(claims_more, {"revisions": 7})  # more than a writer ever appends
     code, report, _ = verify(claims_more)
     assert code == 1 and any("revisions" in p["what"] for p in problems(report))
+
+
+def test_an_update_signed_over_by_a_trusted_signer_is_still_not_the_bundle_as_made(
+        small: Small, tmp_path: Path) -> None:
+    # the tool's own sign refuses a changed bundle, but any other signer (Acrobat, pyHanko)
+    # signs whatever it is given: the update before the signature is still reported
+    from pipeline.bundle.sign import sign_pdf
+
+    copy = copy_of(small.pdf, tmp_path, sidecar=False)
+    incremental_update(copy, 0, b"q Q")  # harmless-looking, and not the bundle's own
+    sign_pdf(copy, small.chair_key, PASSWORD)
+    code, report, _ = verify(copy, "--trust", str(small.chair_cert))
+    assert code == 1 and report["verdict"] == "broken"
+    assert any(p["revision"] == 2 and "before it was signed" in p["what"] for p in problems(report))
+
+
+def test_a_signed_file_cut_short_is_not_called_stripped(small: Small, tmp_path: Path) -> None:
+    copy = copy_of(small.signed, tmp_path)
+    copy.write_bytes(copy.read_bytes()[:-40])
+    code, report, _ = verify(copy, "--trust", str(small.chair_cert))
+    assert code == 1
+    texts = [p["what"] for p in problems(report)]
+    assert not any("stripped" in t for t in texts), texts
+
+
+def _rewritten(small: Small, tmp_path: Path, name: str, edit: Any) -> dict[str, Any]:
+    """A full rewrite of the bundle with one edit, the sidecar's whole-file hash fixed (the
+    embedded manifest untouched): what does verify say?"""
+    copy = copy_of(small.pdf, tmp_path / name)
+    with pikepdf.open(copy) as pdf:
+        edit(pdf)
+        save(pdf, copy)
+    rehash_sidecar(copy)
+    code, report, _ = verify(copy)
+    assert code == 1 and report["verdict"] == "broken", (name, report["problems"])
+    return report
+
+
+def test_bookmarks_labels_properties_and_xmp_are_checked(small: Small, tmp_path: Path) -> None:
+    def bookmark(pdf: pikepdf.Pdf) -> None:
+        with pdf.open_outline() as outline:
+            outline.root[0].title = "Minutes (approved) - see page 40"
+
+    def retarget(pdf: pikepdf.Pdf) -> None:
+        with pdf.open_outline() as outline:
+            outline.root[0].destination = pikepdf.Array([list(pdf.pages)[-1].obj, pikepdf.Name.Fit])
+
+    def labels(pdf: pikepdf.Pdf) -> None:
+        pdf.Root.PageLabels = pikepdf.Dictionary(Nums=pikepdf.Array(
+            [0, pikepdf.Dictionary(S=pikepdf.Name.D, St=100)]))
+
+    def title(pdf: pikepdf.Pdf) -> None:
+        pdf.docinfo["/Keywords"] = pikepdf.String("ISMS; INCOMPLETE; superseded")
+
+    def xmp(pdf: pikepdf.Pdf) -> None:
+        with pdf.open_metadata(set_pikepdf_as_editor=False, update_docinfo=False) as meta:
+            meta["dc:title"] = "SUPERSEDED"
+
+    for name, edit, part in (("bookmark", bookmark, "bookmarks"), ("retarget", retarget, "bookmarks"),
+                             ("labels", labels, "page labels"), ("title", title, "document properties"),
+                             ("xmp", xmp, "XMP metadata")):
+        report = _rewritten(small, tmp_path, name, edit)
+        assert any(part in p["what"] and "differ from what the manifest records" in p["what"]
+                   for p in problems(report)), (name, report["problems"])
+
+
+def test_active_content_added_after_the_fact_is_named(small: Small, tmp_path: Path) -> None:
+    def open_action(pdf: pikepdf.Pdf) -> None:
+        pdf.Root.OpenAction = pikepdf.Dictionary(S=pikepdf.Name.JavaScript, JS=pikepdf.String(
+            "app.alert('This bundle was verified by the certification body.')"))
+
+    def page_trigger(pdf: pikepdf.Pdf) -> None:
+        pdf.pages[3].obj.AA = pikepdf.Dictionary(O=pikepdf.Dictionary(
+            S=pikepdf.Name.Launch, F=pikepdf.String("cmd.exe")))
+
+    for name, edit, what in (("open", open_action, "an action run when the file opens"),
+                             ("trigger", page_trigger, "a launch action")):
+        report = _rewritten(small, tmp_path, name, edit)
+        assert any(what in p["what"] and "never puts in a bundle" in p["what"]
+                   for p in problems(report)), (name, report["problems"])

@@ -21,6 +21,7 @@ from .attach import Attachment, sha256_file
 from .control import SIGNATURE_RECT, Control
 from .digests import SCHEME as DIGEST_SCHEME
 from .digests import page_digests
+from .document_digests import document_digests
 from .fonts import NumberFont, resource_dicts, share_font_files
 from .fonts import number_font as _number_font
 from .sources import Source
@@ -241,4 +242,5 @@ def manifest_fields(pdf: pikepdf.Pdf, control: Control, documents: dict[str, Pat
                           if signature_page is not None else None),
         "page_digest_scheme": DIGEST_SCHEME,
         "page_digests": page_digests(pdf),
+        "document_digests": document_digests(pdf),
     }

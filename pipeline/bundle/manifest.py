@@ -65,6 +65,7 @@ class Manifest:
     revisions: int = 1  # revisions the bundle was written with (its edits may be appended)
     volumes: list[VolumeRef] = field(default_factory=list)  # a bundle split by --volume-size
     digest_scheme: int = 1  # how the page digests were taken (see pipeline.bundle.digests)
+    document: dict[str, str] = field(default_factory=dict)  # part → digest (document_digests)
 
     def part_at(self, page: int) -> PartRef | None:
         for part in self.parts:
@@ -175,9 +176,12 @@ def _parse(raw: Any) -> Manifest:
     revisions = _int(top.get("revisions", 1), "'revisions'", 1, MAX_OWN_REVISIONS)
     volumes = _volumes(top.get("volumes", []), pages)
     scheme = _int(top.get("page_digest_scheme", 1), "'page_digest_scheme'", 1, DIGEST_SCHEMES)
+    document = {_str(name, "document_digests"): _sha(digest, f"document_digests[{name!r}]") or ""
+                for name, digest in _dict(top.get("document_digests", {}), "'document_digests'").items()}
     return Manifest(_str(top.get("review_id"), "'review_id'", allow_none=True),
                     _str(top.get("status"), "'status'"), pages, parts, files, digests, attachments,
-                    box, control, documents, top, revisions, volumes, scheme)  # type: ignore[arg-type]
+                    box, control, documents, top, revisions, volumes, scheme,  # type: ignore[arg-type]
+                    document)
 
 
 def _volumes(raw: Any, pages: int) -> list[VolumeRef]:

@@ -33,6 +33,7 @@ import pikepdf
 from ..errors import UserError
 from ..workbook.evidence import EvidencePathError, resolve_evidence
 from . import digests
+from .document_digests import PARTS, active_content, document_digests
 from .manifest import Manifest, ManifestShape, VolumeRef, parse_manifest
 from .revisions import Revisions, read_revisions
 from .sign import SignatureCheck, check_signatures
@@ -188,6 +189,9 @@ def verify_bundle(path: Path, evidence: Path | None = None, trust: tuple[Path, .
                 _guard(result, "the evidence folder", _check_sources, manifest, evidence, result)
         if not split:
             _guard(result, "the stamps", _check_stamps, pdf, result)
+            if manifest is not None:
+                _guard(result, "the bookmarks and properties", _check_document, pdf, manifest, result)
+        _guard(result, "active content", _check_active, pdf, result)
         _guard(result, "the links", _check_links, pdf, result)
         widgets = _guard(result, "the signature fields", digests.signature_widgets, pdf) or []
     _check_signatures(data, trusted, revisions, widgets, sidecar, result, own)
@@ -509,6 +513,25 @@ def _check_stamps(pdf: pikepdf.Pdf, result: Verification) -> None:
         result.problem(f"{len(bad)} page(s) lack the right 'Page n of {total}' stamp: {shown}.")
 
 
+def _check_document(pdf: pikepdf.Pdf, manifest: Manifest, result: Verification) -> None:
+    """The bookmarks, page labels, document properties and XMP against their digests (a bundle
+    made before they were recorded has none to compare)."""
+    if not manifest.document:
+        return
+    now = document_digests(pdf)
+    for part, digest in manifest.document.items():
+        if part in now and now[part] != digest:
+            result.problem(f"the {PARTS.get(part, part)} differ from what the manifest records: "
+                           "changed after the bundle was made.")
+
+
+def _check_active(pdf: pikepdf.Pdf, result: Verification) -> None:
+    found = active_content(pdf)
+    if found:
+        result.problem(f"the file carries {', '.join(found)}, which isms-review never puts in a "
+                       "bundle: added after it was made.")
+
+
 def _check_links(pdf: pikepdf.Pdf, result: Verification) -> None:
     pages = {page.obj.objgen for page in pdf.pages}
     broken = 0
@@ -544,8 +567,9 @@ def _check_signatures(data: bytes, trusted: Trusted, revisions: Revisions,
     try:
         checks = check_signatures(data, trusted) if b"/ByteRange" in data or widgets else []
     except ValueError as exc:
-        result.problem(f"the signatures cannot be read ({exc}).")
-        checks = []
+        result.problem(f"the signatures cannot be read ({exc}): the file is damaged or cut short, "
+                       "so what was signed cannot be told.")
+        return  # nothing below (stripped? re-signed?) can be concluded from an unreadable file
     result.signatures = checks
     for check in checks:
         who = f"the signature by {check.signer}"
@@ -565,11 +589,16 @@ def _check_signatures(data: bytes, trusted: Trusted, revisions: Revisions,
                                 f"trust ({check.fingerprint}, given in "
                                 f"{', '.join(result.trusted_from) or '--trust'})")
     own = max((c.revision for c in checks if c.intact), default=made_with)
+    signed_in = {c.revision for c in checks}
     for revision in revisions.items:
-        if revision.number > own:
-            after = "the last signature" if checks else "the bundle was made"
-            result.problem(f"an incremental update (bytes {revision.start}–{revision.end}) was "
-                           f"appended after {after}.", revision=revision.number)
+        # every revision after the bundle's own must be a signature's: an update before a
+        # signature was signed over, but it is not the bundle as made
+        if revision.number <= made_with or (revision.number in signed_in and revision.number <= own):
+            continue
+        after = ("the last signature" if checks and revision.number > max(signed_in)
+                 else "the bundle was made" + (", before it was signed" if checks else ""))
+        result.problem(f"an incremental update (bytes {revision.start}–{revision.end}) was "
+                       f"appended after {after}.", revision=revision.number)
     if checks and checks[-1].intact and not checks[-1].covers_whole_file and not revisions.trailing \
             and max(r.number for r in revisions.items) <= own:
         result.problem(f"the signature by {checks[-1].signer} does not cover the whole file: bytes "
