@@ -59,8 +59,11 @@ def user_errors(func: F) -> F:
             if kwargs.get("as_json"):  # machine output stays machine output, on stdout
                 report = getattr(exc, "report", None)
                 findings = report.findings if report is not None else [error_finding(exc)]
-                click.echo(dumps(envelope(func.__name__.removesuffix("_command").replace("_", "-"),
-                                          findings, ok=False, error=str(exc))))
+                context = click.get_current_context(silent=True)
+                name = context.info_name if context is not None and context.info_name else \
+                    func.__name__.removesuffix("_command").removesuffix("_cmd").replace("_", "-")
+                extra = {"verdict": None} if name == "verify" else {}  # not a verdict: an error
+                click.echo(dumps(envelope(name, findings, ok=False, error=str(exc), **extra)))
             click.echo(f"error: {exc}", err=True)
             sys.exit(exc.exit_code)
         except Interrupted as exc:  # SIGTERM/SIGINT inside interruptible(): cleaned up already
@@ -461,7 +464,8 @@ def verify_cmd(bundle_pdf: Path, evidence: Path | None, trust: tuple[Path, ...],
     if as_json:
         click.echo(result.to_json())
         sys.exit(result.exit_code)
-    click.echo(f"file: {bundle_pdf} ({result.pages} pages, {result.revisions} revision(s))")
+    click.echo(f"file: {bundle_pdf} ({result.pages} pages, {result.revisions} revision(s))"
+               if result.readable else f"file: {bundle_pdf} (not readable as a PDF)")
     click.echo(f"SHA-256: {result.sha256}")
     for note in result.notes:
         click.echo(f"note: {note}")

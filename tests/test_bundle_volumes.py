@@ -274,3 +274,29 @@ def test_a_bundle_made_again_leaves_no_file_of_the_other_kind(tmp_path: Path) ->
     assert _volumes(folder) and not (folder / f"{RID}-bundle.pdf").exists()
     _bundle(tmp_path / "out", workbook, evidence)
     assert not _volumes(folder) and (folder / f"{RID}-bundle.pdf").is_file()
+
+
+def test_an_update_appended_to_another_volume_is_found_from_any_volume(
+        split: tuple[Path, Path, Path], tmp_path: Path) -> None:
+    # the forger appends to volume 2 and fixes its hash in the sidecar; the auditor verifies
+    # volume 1: volume 2's revisions are checked as its own would be
+    import hashlib
+    import json
+
+    from .bundles import incremental_update
+
+    folder = _copy(split[0], tmp_path / "copy")
+    volumes = _volumes(folder)
+    incremental_update(volumes[1], 0, b"q Q")
+    with volumes[1].open("ab") as fh:
+        fh.write(b"% trailing bytes\n")
+    sidecar_path = next(folder.glob("*-manifest.json"))
+    sidecar = json.loads(sidecar_path.read_text())
+    for entry in sidecar["bundle"]["volumes"]:
+        if entry["file"] == volumes[1].name:
+            entry["sha256"] = hashlib.sha256(volumes[1].read_bytes()).hexdigest()
+    sidecar_path.write_text(json.dumps(sidecar))
+    code, out, _ = run_cli("verify", str(volumes[0]))
+    assert code == 1, out
+    assert f"volume 2 of {len(volumes)}" in out and "appended after the bundle was made" in out, out
+    assert "follow the end of its last revision" in out, out

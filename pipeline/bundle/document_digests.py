@@ -112,8 +112,9 @@ ACTIONS = {"/JavaScript": "JavaScript", "/Launch": "a launch action (runs a prog
            "/Movie": "a movie action", "/Sound": "a sound action", "/RichMediaExecute": "rich media"}
 
 
-def active_content(pdf: pikepdf.Pdf) -> list[str]:
-    """What of the active content the bundle never carries is in the file (at most a few)."""
+def active_content(pdf: pikepdf.Pdf, volumes: frozenset[str] = frozenset()) -> list[str]:
+    """What of the active content the bundle never carries is in the file (at most a few);
+    ``volumes``: the files of a bundle in volumes, which its links into another volume open."""
     found: list[str] = []
     root = pdf.Root
     if "/OpenAction" in root and isinstance(root.OpenAction, Dictionary):
@@ -138,9 +139,13 @@ def active_content(pdf: pikepdf.Pdf) -> list[str]:
             if isinstance(triggers, Dictionary):
                 actions += [triggers[key] for key in triggers.keys()]  # noqa: SIM118
         for action in actions:
-            kind = action.get("/S") if isinstance(action, Dictionary) else None
+            if not isinstance(action, Dictionary):
+                continue
+            kind = action.get("/S")
+            if kind == Name.GoToR and str(action.get("/F", "")) in volumes:
+                continue  # a link into another volume of the same bundle
             if isinstance(kind, Name) and str(kind) in ACTIONS:
                 note(ACTIONS[str(kind)])
-            if isinstance(action, Dictionary) and "/JS" in action:
+            if "/JS" in action:
                 note("JavaScript")
     return found

@@ -54,7 +54,8 @@ def read_revisions(data: bytes) -> Revisions:
     except Exception as exc:
         reason = str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__
         return Revisions([Revision(1, 0, len(data))], hashlib.sha256(data).hexdigest(),
-                         f"its cross-reference chain cannot be read ({reason})")
+                         "the index of its revisions (the cross-reference chain) cannot be "
+                         f"read, so what was added to the file when cannot be told ({reason})")
     for current, following in itertools.pairwise(items):
         current.end = _eof_after(data, current.start, following.start)
     trailing = 0

@@ -78,6 +78,7 @@ class Verification:
     signatures: list[SignatureCheck] = field(default_factory=list)
     revisions: int = 0
     pages: int = 0
+    readable: bool = True  # opened as a PDF at all (else its pages and revisions are unknown)
     manifest_status: str = ""
     approval: dict[str, Any] = field(default_factory=dict)
     trusted_from: tuple[str, ...] = ()
@@ -172,6 +173,7 @@ def verify_bundle(path: Path, evidence: Path | None = None, trust: tuple[Path, .
         pdf = pikepdf.open(io.BytesIO(data))  # the bytes hashed, not a re-read file
     except Exception as exc:
         result.problem(f"not a readable PDF ({_first_line(exc)}).")
+        result.readable = False
         return result
     with pdf:
         manifest = _embedded_manifest(pdf, result)
@@ -191,7 +193,7 @@ def verify_bundle(path: Path, evidence: Path | None = None, trust: tuple[Path, .
             _guard(result, "the stamps", _check_stamps, pdf, result)
             if manifest is not None:
                 _guard(result, "the bookmarks and properties", _check_document, pdf, manifest, result)
-        _guard(result, "active content", _check_active, pdf, result)
+        _guard(result, "active content", _check_active, pdf, manifest, result)
         _guard(result, "the links", _check_links, pdf, result)
         widgets = _guard(result, "the signature fields", digests.signature_widgets, pdf) or []
     _check_signatures(data, trusted, revisions, widgets, sidecar, result, own)
@@ -230,9 +232,21 @@ def _check_pdfa(data: bytes, revisions: Revisions, result: Verification, own: in
         result.notes.append(f"PDF/A: {conformance.summary()} ({made})")
 
 
+_LIBRARY_PREFIX = re.compile(r"^(?:stream )?<[^<>]* at 0x[0-9a-f]+>(?: \(object \d+ \d+\))?:\s*")
+_PLAIN = (("unable to find trailer dictionary while recovering damaged file",
+           "the file is cut short, damaged, or not a PDF"),
+          ("Loop detected in /Pages structure", "its page tree loops back on itself"))
+
+
 def _first_line(exc: BaseException) -> str:
+    """The library's message, without the Python object it names, in words where known."""
     text = str(exc).strip().splitlines()
-    return (text[0][:200] if text else type(exc).__name__).replace("\n", " ")
+    line = (text[0][:200] if text else type(exc).__name__).replace("\n", " ")
+    line = _LIBRARY_PREFIX.sub("", line)
+    for jargon, plain in _PLAIN:
+        if jargon in line:
+            return plain
+    return line
 
 
 def _guard(result: Verification, what: str, func: Any, *args: Any) -> Any:
@@ -316,8 +330,23 @@ def _check_volumes(path: Path, pdf: pikepdf.Pdf, manifest: Manifest, sidecar: di
             if expected != hashlib.sha256(data).hexdigest():
                 result.problem(f"{where}: the file's SHA-256 differs from the one in the sidecar "
                                "manifest: the volume was changed after it was made.")
+        # the checks this volume's own file gets: revisions and bytes added after it was made
+        revisions = read_revisions(data)
+        if revisions.problem:
+            result.problem(f"{where}: {revisions.problem}")
+        if revisions.trailing:
+            result.problem(f"{where}: {revisions.trailing} byte(s) follow the end of its last "
+                           "revision: something was appended after it was made.")
+        for revision in revisions.items:
+            if revision.number > manifest.revisions:
+                result.problem(f"{where}: an incremental update (bytes {revision.start}–{revision.end}) "
+                               "was appended after the bundle was made.", revision=revision.number)
         try:
             with pikepdf.open(io.BytesIO(data)) as volume_pdf:
+                found = active_content(volume_pdf, frozenset(v.file for v in manifest.volumes))
+                if found:
+                    result.problem(f"{where} carries {', '.join(found)}, which isms-review never "
+                                   "puts in a bundle: added after it was made.")
                 spec = volume_pdf.attachments.get("manifest.json")
                 if spec is None or json.loads(spec.get_file().read_bytes()) != manifest.raw:
                     result.problem(f"{where}: its embedded manifest differs from this volume's: it "
@@ -479,6 +508,15 @@ def _check_attachments(pdf: pikepdf.Pdf, manifest: Manifest, volume: VolumeRef |
         if name not in names:
             result.problem(f"{where}the embedded file '{name}' the manifest lists is missing.")
             continue
+        spec = pdf.attachments[name].obj
+        shown = {str(spec[key]) for key in ("/F", "/UF") if key in spec}
+        if shown - {name}:  # a viewer lists it by this name: it must be the one the manifest hashed
+            result.problem(f"{where}the embedded file '{name}' is shown under another name "
+                           f"({', '.join(sorted(shown - {name}))}).")
+        files = spec.get("/EF")
+        if isinstance(files, pikepdf.Dictionary) and "/F" in files and "/UF" in files \
+                and files.F.objgen != files.UF.objgen:
+            result.problem(f"{where}the embedded file '{name}' carries two different contents.")
         actual = hashlib.sha256(pdf.attachments[name].get_file().read_bytes()).hexdigest()
         if actual != expected:
             result.problem(f"{where}the embedded file '{name}' differs from its SHA-256 in the manifest.")
@@ -525,8 +563,8 @@ def _check_document(pdf: pikepdf.Pdf, manifest: Manifest, result: Verification) 
                            "changed after the bundle was made.")
 
 
-def _check_active(pdf: pikepdf.Pdf, result: Verification) -> None:
-    found = active_content(pdf)
+def _check_active(pdf: pikepdf.Pdf, manifest: Manifest | None, result: Verification) -> None:
+    found = active_content(pdf, frozenset(v.file for v in manifest.volumes) if manifest else frozenset())
     if found:
         result.problem(f"the file carries {', '.join(found)}, which isms-review never puts in a "
                        "bundle: added after it was made.")
