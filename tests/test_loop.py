@@ -234,3 +234,24 @@ def test_metric_history_keeps_the_last_eight_periods(tmp_path: Path) -> None:
     wb.save(path)
     rows = [r for r in carried_metrics(validate_workbook(path).data) if r["Metric ID"] == "M-01"]
     assert [r["Period"].label for r in rows] == [f"2026-{m:02d}" for m in range(3, 11)]
+
+
+def test_text_that_looks_like_a_formula_stays_text_in_the_next_workbook(tmp_path: Path) -> None:
+    # a decision typed as text (Excel: a leading apostrophe) must not become a live formula
+    # (a HYPERLINK to anywhere) in the workbook `next` writes
+    wb = load_workbook(FINAL)
+    wb["Decisions"]["D5"].value = '=HYPERLINK("http://evil.example","Fund it")'
+    wb["Decisions"]["D5"].data_type = "s"
+    wb["Decisions"]["D6"].value = "#N/A"
+    wb["Decisions"]["D6"].data_type = "s"
+    source = tmp_path / "final.xlsx"
+    wb.save(source)
+    fresh = roll(source, tmp_path / "next.xlsx")
+    import zipfile
+
+    with zipfile.ZipFile(fresh) as zf:
+        sheets = [zf.read(n) for n in zf.namelist() if n.startswith("xl/worksheets/sheet")]
+    assert not any(b"<f>" in xml or b"<f " in xml for xml in sheets)
+    assert not any(b't="e"' in xml for xml in sheets)
+    texts = [c.value for row in load_workbook(fresh)["a Previous actions"].iter_rows() for c in row]
+    assert '=HYPERLINK("http://evil.example","Fund it")' in texts and "#N/A" in texts

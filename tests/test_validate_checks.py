@@ -481,3 +481,28 @@ def test_among_thousands_of_ids_a_typo_still_gets_its_suggestion() -> None:
     assert suggest("act-12345", ids) is not None  # one character too many
     assert suggest("Risk register", ids) is None
     assert suggest("In Progres", ["Open", "In progress", "Done"]) == "In progress"  # few choices: as before
+
+
+def test_a_formula_showing_an_error_is_an_error_at_its_cell_never_a_blank(mutate: Mutate) -> None:
+    # Excel saves a failing formula's error (#REF!, #DIV/0!, #N/A) as the cell's value; the
+    # reader sees a blank, so an optional column silently lost its value (progress, a cost, a
+    # carry-forward count) and a required one said "is required" while Excel shows #DIV/0!
+    cells = {("d4 Objectives", "F5"): "#REF!", ("g Improvements", "F7"): "#DIV/0!",
+             ("a Previous actions", "H6"): "#N/A", ("Review", "B11"): "#DIV/0!"}
+
+    def fn(wb: Workbook) -> None:
+        for (sheet, cell), error in cells.items():
+            wb[sheet][cell] = error  # openpyxl writes it as an error value (t="e"), as Excel does
+
+    path = mutate(fn)
+    import zipfile
+
+    with zipfile.ZipFile(path) as zf:
+        assert any(b't="e"' in zf.read(n) for n in zf.namelist() if n.startswith("xl/worksheets/"))
+    code, report = validate_json(path)
+    assert code == 1
+    for (sheet, cell), error in cells.items():
+        where = f"'{sheet}'!{cell}" if " " in sheet else f"{sheet}!{cell}"
+        hit = the_finding(report, "formula-error", where)
+        assert error in hit["message"] and hit["severity"] == "error", hit
+    assert not [f for f in findings(report, "required-empty") if f["cell"] == "Review!B11"]

@@ -25,6 +25,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from ..errors import UserError
 from ..files import atomic_write_bytes
 from .findings import CATEGORY_TITLES, Finding, Report, cell_ref
+from .template import literal
 
 ERROR_FILL = PatternFill("solid", fgColor="F8CBAD")
 WARNING_FILL = PatternFill("solid", fgColor="FFE699")
@@ -171,7 +172,7 @@ def _finding_row(ws: Worksheet, wb: Workbook, row: int, title: str, f: Finding) 
     values: list[Any] = [title, f.severity, f.code, f.cell or "(whole workbook)", f.value,
                          f.message]
     for c, value in enumerate(values, start=1):
-        cell = ws.cell(row=row, column=c, value=_clean(value))
+        cell = literal(ws.cell(row=row, column=c, value=_clean(value)))
         cell.alignment = Alignment(vertical="top", wrap_text=c in (5, 6))
     ws.cell(row=row, column=2).fill = ERROR_FILL if f.severity == "error" else WARNING_FILL
     target = _target(wb, f)

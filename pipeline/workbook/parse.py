@@ -194,11 +194,13 @@ def _parse_fields(
             yield _too_long(raw.name, col, r, c, value, limit)
             value = value[:limit]
         yield from _cell_findings(raw, sheet, col, r, c, value)
+        if (r, c) in raw.formula_errors:
+            value = None  # whatever the reader made of the error, there is no value
         typed, problem = coerce(col, value)
         review[col.name] = typed
         if problem:
             yield _problem(sheet, col, r, c, value, problem)
-        elif typed is None and col.required:
+        elif typed is None and col.required and (r, c) not in raw.formulas_without_value:
             yield finding("required-empty", f"'{col.name}' is required: {col.help}",
                           sheet.name, r + 1, c, column=col.name)
 
@@ -342,6 +344,7 @@ def _records(
     pick = operator.itemgetter(*positions) if len(positions) > 1 else None
     reach = max(positions, default=-1)
     formulas = raw.formulas_without_value
+    errors = raw.formula_errors
     rows = raw.rows
     for r in range(header + 1, len(rows)):
         cells = rows[r]
@@ -357,6 +360,8 @@ def _records(
         hidden = 0
         values: dict[str, Any] = {}
         for (col, c, memo, limit, name, text_type, required), value in zip(plan, picked, strict=True):
+            if errors and (r, c) in errors:
+                value = None  # a failing formula: its finding, and no value (never a blank read)
             if value is None or value == "":
                 values[name] = None
                 if required and (r, c) not in formulas:
@@ -419,7 +424,12 @@ def _cell_findings(
     raw: RawSheet, sheet: Sheet, col: Column, r: int, c: int, value: Any, name: str = ""
 ) -> Iterator[Finding]:
     name = name or raw.name
-    if (r, c) in raw.formulas_without_value:
+    if (r, c) in raw.formula_errors:
+        yield finding("formula-error", f"This cell shows {raw.formula_errors[(r, c)]} in Excel: its "
+                      "formula fails, so there is no value to read (it is not taken as blank). "
+                      "Correct the formula, or type the value instead.", name, r + 1, c,
+                      value=raw.formula_errors[(r, c)], column=col.name)
+    elif (r, c) in raw.formulas_without_value:
         yield finding("formula-no-value", "This formula has no saved result (the file was "
                       "written by a program that does not calculate). Open the workbook in "
                       "Excel, press Ctrl+Alt+F9, save, or type the value instead.",

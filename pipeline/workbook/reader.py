@@ -53,7 +53,9 @@ class RawSheet:
     name: str
     rows: list[list[Any]]
     merged: list[tuple[int, int, int, int]] = field(default_factory=list)
+    # cells whose formula gives no value to read: no saved result, or an error (below)
     formulas_without_value: set[tuple[int, int]] = field(default_factory=set)
+    formula_errors: dict[tuple[int, int], str] = field(default_factory=dict)  # cell → "#REF!"…
     visibility: str = "visible"  # or "hidden", "very hidden" (only VBA can show it)
 
 
@@ -68,7 +70,7 @@ def read_workbook(path: Path) -> RawWorkbook:
     """Read every sheet of ``path``; raise :class:`WorkbookFileError` if it cannot be read."""
     check_workbook_file(path)
     data = path.read_bytes()
-    checked, formulas = _scan_sheets(path)  # refuses what the reader could not survive
+    checked, formulas, errors = _scan_sheets(path)  # refuses what the reader could not survive
     try:
         with _quiet_stderr():
             book = python_calamine.CalamineWorkbook.from_path(str(path))
@@ -89,8 +91,10 @@ def read_workbook(path: Path) -> RawWorkbook:
                     "file is missing or misnamed); open the workbook in Excel, save it again as "
                     ".xlsx, and run again."
                 )
-        sheets = {name: _read_sheet(path, book, name, formulas.get(name, set()))
+        sheets = {name: _read_sheet(path, book, name, formulas.get(name, set()) | set(errors.get(name, {})))
                   for name in book.sheet_names}
+        for name, sheet in sheets.items():
+            sheet.formula_errors = errors.get(name, {})
         for name, sheet in sheets.items():
             sheet.visibility = visibility.get(name, "visible")
     finally:
@@ -185,11 +189,17 @@ def _sheet_parts(zf: zipfile.ZipFile) -> dict[str, str]:
     return parts
 
 
-def _scan_sheets(path: Path) -> tuple[set[str], dict[str, set[tuple[int, int]]]]:
+Scanned = tuple[set[str], dict[str, set[tuple[int, int]]], dict[str, dict[tuple[int, int], str]]]
+
+
+def _scan_sheets(path: Path) -> Scanned:
     """Check every sheet's XML against the limits (raising :class:`WorkbookFileError`); return
-    the sheets checked and, per sheet, the cells holding a formula without a saved result."""
+    the sheets checked and, per sheet, the cells holding a formula without a saved result and
+    the cells whose formula gives an error (#REF!, #DIV/0!, #N/A …: the reader sees them as
+    blank)."""
     checked: set[str] = set()
     found: dict[str, set[tuple[int, int]]] = {}
+    errors: dict[str, dict[tuple[int, int], str]] = {}
     try:
         with zipfile.ZipFile(path) as zf:
             try:
@@ -219,9 +229,11 @@ def _scan_sheets(path: Path) -> tuple[set[str], dict[str, set[tuple[int, int]]]]
                 if (b"<f" in xml or (b"<sheetData" not in xml and b":f" in xml)) and (
                         _FORMULA.search(xml)):  # a prefixed namespace (<x:f>) has no <sheetData
                     found[name] = _scan_formulas(xml)
+                if b't="e"' in xml or b"t='e'" in xml:
+                    errors[name] = _scan_errors(xml)
     except (zipfile.BadZipFile, ElementTree.ParseError, KeyError, OSError, ValueError):
-        return checked, found  # calamine reports a damaged file in its own words
-    return checked, found
+        return checked, found, errors  # calamine reports a damaged file in its own words
+    return checked, found, errors
 
 
 def _shared_strings(zf: zipfile.ZipFile) -> TextBudget:
@@ -258,6 +270,25 @@ def _scan_formulas(xml: bytes) -> set[tuple[int, int]]:
         ref = _CELL_REF.search(body)
         if ref:
             cells.add((int(ref.group(2)) - 1, _column_index(ref.group(1).decode())))
+    return cells
+
+
+_ERROR_CELL = re.compile(rb"""<(?:\w+:)?c\s[^>]*\bt=["']e["'][^>]*>""")
+_ERROR_VALUE = re.compile(rb"<(?:\w+:)?v>\s*([^<]*?)\s*</(?:\w+:)?v>")
+
+
+def _scan_errors(xml: bytes) -> dict[tuple[int, int], str]:
+    """Cells of type "e" (an error value, what a failing formula saves) and the error shown."""
+    cells: dict[tuple[int, int], str] = {}
+    for match in _ERROR_CELL.finditer(xml):
+        ref = _CELL_REF.search(match.group(0))
+        if ref is None:
+            continue
+        close = _CELL_END.search(xml, match.end())
+        body = xml[match.end():close.start() if close else len(xml)]
+        shown = _ERROR_VALUE.search(body)
+        text = shown.group(1).decode("utf-8", "replace")[:20] if shown else "an error"
+        cells[(int(ref.group(2)) - 1, _column_index(ref.group(1).decode()))] = text or "an error"
     return cells
 
 

@@ -261,7 +261,7 @@ def _fields(ws: Worksheet, sheet: Sheet, contract: Contract, values: Mapping[str
         label = ws.cell(row=i, column=1, value=col.name)
         label.font = LABEL_FONT
         label.fill = FIELD_FILL
-        value_cell = ws.cell(row=i, column=2, value=_cell_value(col, values.get(col.name)))
+        value_cell = literal(ws.cell(row=i, column=2, value=_cell_value(col, values.get(col.name))))
         value_cell.fill = INPUT_FILL
         value_cell.border = Border(top=THIN, bottom=THIN, left=THIN, right=THIN)
         value_cell.alignment = Alignment(horizontal="left", vertical="top", wrap_text=True)
@@ -300,7 +300,7 @@ def _register(
     header = contract.header_row
     if sheet.nothing_to_report:
         ws.cell(row=header - 1, column=1, value=contract.nothing_to_report_label).font = LABEL_FONT
-        reason = ws.cell(row=header - 1, column=2, value=statement)
+        reason = literal(ws.cell(row=header - 1, column=2, value=statement))
         reason.fill = INPUT_FILL
         reason.border = Border(top=THIN, bottom=THIN, left=THIN, right=THIN)
     for c, col in enumerate(sheet.columns, start=1):
@@ -315,7 +315,7 @@ def _register(
         lines = 1
         for c, col in enumerate(sheet.columns, start=1):
             value = _cell_value(col, values.get(col.name))
-            cell = ws.cell(row=r, column=c, value=value)
+            cell = literal(ws.cell(row=r, column=c, value=value))
             _format(cell, col)
             cell.border = Border(bottom=THIN)
             cell.alignment = Alignment(wrap_text=isinstance(value, str), vertical="top")
@@ -346,6 +346,15 @@ def _register(
 def _width(col: Column, position: int) -> float:
     width = max(WIDTHS.get(col.type, 16), min(len(col.name) + 4, 30))
     return max(width, 27) if position == 1 else width  # column A also holds the reason label
+
+
+def literal(cell: Any) -> Any:
+    """Keep text as text: openpyxl makes a string that starts with "=" a formula, and "#N/A"
+    an error value; what a user typed as text must come back as that text, never a live
+    formula (a HYPERLINK to anywhere) in a workbook this tool writes."""
+    if isinstance(cell.value, str):
+        cell.data_type = "s"
+    return cell
 
 
 def _cell_value(col: Column, value: Any) -> Any:
