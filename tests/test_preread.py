@@ -315,3 +315,38 @@ def test_page_one_states_scope_and_appetite_rule(
     _, _, ctx = acme
     assert ctx.overview.isms_scope.startswith("Design, operation and support")
     assert ctx.overview.appetite_rule.startswith("Set per risk by the ISMS committee")
+
+
+@pytest.mark.parametrize(("item", "currency", "cost"), [
+    ("Fund it: 12,000", "EUR", 12000.0), ("Fund it: €12,000.50", "EUR", 12000.5),
+    ("Fund it: 12000 EUR", "EUR", 12000.0), ("Fund it: 9 500", "GBP", 9500.0),
+    ("Fund it: £12k", "GBP", 12000.0), ("Accept until 31 March 2027: 0", "GBP", 0.0),
+    ("Fund it: 14.500", "EUR", None), ("Fund it: 1,5", "EUR", None),
+    ("Fund it: € 25.000,00", "EUR", None), ("Hire a contractor: 40 hrs", "EUR", None),
+    ("Renegotiate: 3 yrs", "EUR", None), ("Buy a service: 12000 USD", "EUR", None),
+    ("Buy a service: $7k", "EUR", None), ("Fund: 1,5 FTE", "EUR", None),
+])
+def test_option_costs_are_amounts_in_the_review_currency_or_not_stated(
+        item: str, currency: str, cost: float | None) -> None:
+    # "14.500" is 14.5 or 14,500; "40 hrs" is no money; USD is not the review's EUR: never guessed
+    assert parse_options(item, currency)[0].cost == cost
+
+
+def test_unclear_option_costs_are_warned_at_their_cell(tmp_path: Path) -> None:
+    from openpyxl import load_workbook
+
+    from .conftest import GOOD, findings, validate_json
+
+    wb = load_workbook(GOOD)
+    ws = wb["f Risks"]
+    column = next(c.column for c in ws[4] if c.value == "Options")
+    ws.cell(row=5, column=column, value="Replace the server now: 14.500; Hire a contractor: 40 hrs; "
+                                         "Do nothing: 0")
+    path = tmp_path / "review.xlsx"
+    wb.save(path)
+    _, report = validate_json(path)
+    hits = [f for f in findings(report, "option-cost-unclear") if f["cell"].startswith("'f Risks'!")]
+    assert len(hits) == 2 and all(h["severity"] == "warning" for h in hits), hits
+    assert "could be read two ways" in hits[0]["message"] and "not an amount" in hits[1]["message"]
+    _, good = validate_json(GOOD)
+    assert not findings(good, "option-cost-unclear")

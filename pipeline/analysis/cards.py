@@ -13,9 +13,9 @@ invented: a card without a recommendation in the data says so. Pure computation,
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass, field
 
+from ..workbook.costs import read_options
 from ..workbook.model import Record, WorkbookData
 from ..workbook.risk_rules import RELATED, related_ids
 from .analyse import Analysis
@@ -23,8 +23,6 @@ from .base import DecisionRequest
 
 DO_NOTHING = "Do nothing"
 URGENT = "Major nonconformity overdue"  # the kind of ask that puts a card first
-_OPTION = re.compile(r"^(?P<label>.*?)\s*[:=]\s*(?P<cost>[^\d\s-]{0,3}\s*[\d][\d,]*(?:\.\d+)?)"
-                     r"\s*(?:[A-Za-z]{3})?\s*$")
 _DECISION_COLUMNS = ("Options", "Recommendation", "Consequence", "Decide by")
 
 
@@ -60,20 +58,10 @@ class DecisionCard:
         return chosen[0] if chosen else None
 
 
-def parse_options(text: object) -> list[Option]:
-    """'Fund the SIEM: 12000; Do nothing: 0' → two options with their costs."""
-    out = []
-    for part in re.split(r"[;\n]+", str(text or "")):
-        item = part.strip()
-        if not item:
-            continue
-        match = _OPTION.match(item)
-        if match:
-            amount = re.sub(r"[^\d.]", "", match["cost"])
-            out.append(Option(match["label"].strip() or item, float(amount)))
-        else:
-            out.append(Option(item, None))
-    return out
+def parse_options(text: object, currency: str = "") -> list[Option]:
+    """'Fund the SIEM: 12000; Do nothing: 0' → two options with their costs (in ``currency``;
+    a cost that cannot be read as one is not stated: the validator says why at the cell)."""
+    return [Option(item.label, item.cost) for item in read_options(text, currency)]
 
 
 class _Links:
@@ -166,7 +154,7 @@ def _themes(data: WorkbookData, asks: list[DecisionRequest]) -> tuple[list[_Them
 
 
 def _card(theme: _Theme, rows: dict[str, Record], spelling: dict[str, str],
-          names: dict[str, str], meeting: dt.date | None) -> DecisionCard:
+          names: dict[str, str], meeting: dt.date | None, currency: str = "") -> DecisionCard:
     asks = theme.asks
     with_data = [rows[m] for m in theme.members
                  if m in rows and any(_cell(rows[m], c) for c in _DECISION_COLUMNS)]
@@ -174,7 +162,7 @@ def _card(theme: _Theme, rows: dict[str, Record], spelling: dict[str, str],
     lead_key = next((m for m in theme.members if lead is not None and rows.get(m) is lead),
                     asks[0].source_id.casefold())
     lead_id = spelling.get(lead_key, asks[0].source_id)
-    options = parse_options(_cell(lead, "Options"))
+    options = parse_options(_cell(lead, "Options"), currency)
     if not any(o.label.casefold().startswith(DO_NOTHING.casefold()) for o in options):
         options.append(Option(DO_NOTHING, 0.0))
     recommendation = " ".join(str(_cell(r, "Recommendation")) for r in with_data
@@ -205,7 +193,7 @@ def decision_cards(data: WorkbookData, analysis: Analysis) -> list[DecisionCard]
     cost of the recommended option, highest first, then in the order of the asks."""
     themes, spelling = _themes(data, analysis.decisions_requested)
     rows = decision_rows(data)
-    cards = [_card(theme, rows, spelling, analysis.names, data.review.meeting_date)
+    cards = [_card(theme, rows, spelling, analysis.names, data.review.meeting_date, analysis.currency)
              for theme in themes]
     index = {id(c): i for i, c in enumerate(cards)}
     return sorted(cards, key=lambda c: (not c.urgent, -(c.cost or 0), index[id(c)]))

@@ -38,6 +38,7 @@ CODES: dict[str, tuple[Severity, str]] = {
     "mixed-periods": ("warning", "A metric mixes period lengths (e.g. months and quarters)."),
     "dangling-reference": ("error", "A reference points to an ID that does not exist."),
     "formula-no-value": ("error", "A formula cell has no saved result."),
+    "option-cost-unclear": ("warning", "An option's cost is not an amount in the review's currency."),
     "formula-error": ("error", "A formula cell shows an error (#REF!, #DIV/0!, #N/A …), not a value."),
     "merged-cells": ("error", "Cells are merged inside a table."),
     "after-cutoff": ("warning", "An event is dated after the data cut-off."),

@@ -7,6 +7,7 @@ import datetime as dt
 import re
 from collections.abc import Callable, Iterator
 
+from .costs import read_options
 from .findings import Finding, finding
 from .model import Record, Table, WorkbookData
 from .periods import Period
@@ -264,6 +265,28 @@ def attention(data: WorkbookData) -> Iterator[Finding]:
                           rec["Status"])
 
 
+OPTIONS = "Options"
+
+
+def option_costs(data: WorkbookData) -> Iterator[Finding]:
+    """Each option's cost must read as an amount in the review's currency: one that does not
+    ("14.500", "40 hrs", "12000 USD" in a EUR review) is shown as 'cost not stated' in the
+    pre-read, and said here, at its cell, with what to type."""
+    currency = str(data.review.get("Currency") or "").upper() if "Currency" in data.review.declared else ""
+    for table in data.tables.values():
+        if OPTIONS not in table.columns:
+            continue
+        for rec in table.records:
+            text = rec.values.get(OPTIONS)
+            if not text:
+                continue
+            for option in read_options(text, currency):
+                if option.problem:
+                    yield _at(table, rec, OPTIONS, "option-cost-unclear",
+                              f"The option '{option.label}': {option.problem}. Until then the "
+                              "pre-read shows its cost as not stated.", option.label)
+
+
 ALL_RULES: tuple[Callable[[WorkbookData], Iterator[Finding]], ...] = (
     unique_ids,
     metric_periods,
@@ -275,6 +298,7 @@ ALL_RULES: tuple[Callable[[WorkbookData], Iterator[Finding]], ...] = (
     decisions,
     consistency,
     attention,
+    option_costs,
     *PLAUSIBILITY_RULES,
     *RISK_RULES,
 )
