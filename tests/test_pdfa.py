@@ -142,15 +142,20 @@ def test_over_the_page_budget_the_bundle_says_it_was_not_validated(
     assert code == 0, err
     sidecar = json.loads((out / RID / f"{RID}-bundle-manifest.json").read_text("utf-8"))
     assert sidecar["bundle"]["pdfa"] == "not validated"
-    assert sidecar["archival"].startswith("PDF/A-3b prepared") and "not validated" in sidecar["archival"]
+    archival = sidecar["archival"]
+    assert archival.startswith("PDF/A-3b not claimed") and "does not declare" in archival
     import pdfplumber
 
     with pdfplumber.open(out / RID / f"{RID}-bundle.pdf") as pdf:
-        assert "not validated when made" in (pdf.pages[0].extract_text() or "").replace("\n", " ")
-    # the auditor can validate it, signed or not: verify --pdfa checks the bundle as made
+        assert "PDF/A-3b not claimed" in (pdf.pages[0].extract_text() or "").replace("\n", " ")
+    with pikepdf.open(out / RID / f"{RID}-bundle.pdf") as made:  # nor does the XMP claim it
+        meta = made.open_metadata()
+        assert "pdfaid:part" not in meta and "pdfaid:conformance" not in meta
+    # the auditor can validate it, signed or not: verify --pdfa says how far it conforms
     code, text, _ = run_cli("verify", str(out / RID / f"{RID}-bundle.pdf"), "--pdfa", "--json")
     report = json.loads(text)
-    assert report["pdfa"] == {"level": "PDF/A-3b", "findings": [], "revision": 1}
+    assert report["pdfa"] == {"level": "none", "declared": False, "findings": [],
+                              "as_declared": "PDF/A-3b", "revision": 1}
 
 
 def test_verify_pdfa_checks_the_bundle_as_made_under_a_signature(tmp_path: Path) -> None:

@@ -33,9 +33,9 @@ VALIDATE_PAGES = 1500
 
 
 def unchecked(pages: int) -> str:
-    return (f"PDF/A-3b prepared (sRGB output intent, XMP, every font embedded), not validated "
-            f"when made: {pages:,} pages is over the {VALIDATE_PAGES:,} validated at build time; "
-            "isms-review verify --pdfa validates it")
+    return (f"PDF/A-3b not claimed: {pages:,} pages is over the {VALIDATE_PAGES:,} validated at "
+            "build time, so the file is prepared for it (sRGB output intent, every font "
+            "embedded) but does not declare it; isms-review verify --pdfa says how far it conforms")
 
 
 def planned_pages(sources: list[Source], documents: dict[str, Path]) -> int:
@@ -141,10 +141,16 @@ def control_attachments(control: Control, documents: dict[str, Path]) -> list[At
     return items
 
 
-def prepare(pdf: pikepdf.Pdf, when: dt.datetime) -> None:
-    """PDF/A-3b preparation (call after :func:`share_fonts`)."""
+def prepare(pdf: pikepdf.Pdf, when: dt.datetime, declare: bool = True) -> None:
+    """PDF/A-3b preparation (call after :func:`share_fonts`); ``declare``: the XMP says the file
+    is PDF/A-3b (only when it is validated: a bundle too large to validate claims nothing)."""
     with _associations_in_catalog(pdf):
         pdfa.prepare(pdf, pdfa.BUNDLE, when)
+    if not declare:
+        with pdf.open_metadata(set_pikepdf_as_editor=False, update_docinfo=False) as meta:
+            for key in ("pdfaid:part", "pdfaid:conformance", "pdfaid:amd", "pdfaid:rev"):
+                if key in meta:
+                    del meta[key]
 
 
 def share_fonts(pdf: pikepdf.Pdf, fit: bool) -> None:

@@ -972,7 +972,7 @@ def _assemble(data: WorkbookData, workbook: Path, sources: list[Source], out: Pa
         """After stamping: PDF/A-3b preparation, then the manifest (with per-page digests and
         the number of revisions the bundle is written with, so verify counts them as its own)."""
         nonlocal manifest_json
-        archive.prepare(pdf, when)  # PDF/A-3b: output intent, XMP, print flags
+        archive.prepare(pdf, when, declare=check)  # PDF/A-3b: output intent, XMP, print flags
         extra = archive.manifest_fields(pdf, control, documents, items,
                                         signature.start + signature.pages - 1, archival)
         extra["revisions"] = revisions

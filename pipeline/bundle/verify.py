@@ -226,10 +226,45 @@ def _check_pdfa(data: bytes, revisions: Revisions, result: Verification, own: in
     result.pdfa = {"level": conformance.level, "findings": conformance.findings,
                    "revision": own}
     made = f"the bundle as made (revision{'s 1–' if own > 1 else ' '}{own})"
+    declared = _declared(first) if not conformance.passed else first
+    if declared is None:  # made too large to validate: it claims nothing; would it conform?
+        try:
+            conformance = validate(_with_declaration(first), BUNDLE)
+        except Exception as exc:
+            result.notes.append(f"PDF/A could not be checked ({_first_line(exc)})")
+            return
+        result.pdfa = {"level": "none", "declared": False, "findings": conformance.findings,
+                       "as_declared": conformance.level, "revision": own}
+        result.notes.append(f"PDF/A: {made} does not declare PDF/A (it was too large to validate "
+                            "when made); with the declaration added it "
+                            + ("passes pikepdf.pdfa as PDF/A-3b" if conformance.passed
+                               else f"would be {conformance.summary()}"))
+        return
     if conformance.passed:
         result.notes.append(f"{conformance.level}: {made} passes pikepdf.pdfa")
     else:
         result.notes.append(f"PDF/A: {conformance.summary()} ({made})")
+
+
+def _declared(data: bytes) -> bytes | None:
+    """``data`` when its XMP declares a PDF/A part, else None."""
+    try:
+        with pikepdf.open(io.BytesIO(data)) as pdf:
+            meta = pdf.open_metadata()
+            return data if "pdfaid:part" in meta else None
+    except Exception:
+        return data  # unreadable: the validation's own findings say so
+
+
+def _with_declaration(data: bytes) -> bytes:
+    """A copy of ``data`` whose XMP declares PDF/A-3b (in memory; the file is not changed)."""
+    buffer = io.BytesIO()
+    with pikepdf.open(io.BytesIO(data)) as pdf:
+        with pdf.open_metadata(set_pikepdf_as_editor=False, update_docinfo=False) as meta:
+            meta["pdfaid:part"] = "3"
+            meta["pdfaid:conformance"] = "B"
+        pdf.save(buffer, fix_metadata_version=False)
+    return buffer.getvalue()
 
 
 _LIBRARY_PREFIX = re.compile(r"^(?:stream )?<[^<>]* at 0x[0-9a-f]+>(?: \(object \d+ \d+\))?:\s*")
