@@ -210,3 +210,33 @@ def test_empty_files_are_named_and_not_included(intake: dict[str, Any]) -> None:
 def test_an_empty_signature_field_is_not_called_a_signature(intake: dict[str, Any]) -> None:
     notes = intake["files"]["to-sign.pdf"]["notes"]
     assert not any("digitally signed" in n for n in notes), notes
+
+
+def _hidden_layer() -> bytes:
+    """A CAD-style PDF: a layer that is off until the reader turns it on."""
+    with pikepdf.open(io.BytesIO(awkward.text_pdf(1, "layers"))) as pdf:
+        layer = pdf.make_indirect(pikepdf.Dictionary(Type=pikepdf.Name.OCG, Name=pikepdf.String("Draft")))
+        page = pdf.pages[0]
+        page.obj.Resources.Properties = pikepdf.Dictionary(oc1=layer)
+        page.contents_add(pdf.make_stream(b"/OC /oc1 BDC BT /F1 24 Tf 72 300 Td (HIDDEN LAYER TEXT) Tj "
+                                          b"ET EMC"), prepend=False)
+        pdf.Root.OCProperties = pikepdf.Dictionary(OCGs=pikepdf.Array([layer]), D=pikepdf.Dictionary(
+            OFF=pikepdf.Array([layer])))
+        return awkward.save(pdf)
+
+
+@pytest.mark.parametrize("validated", [True, False])
+def test_a_file_with_hidden_layers_is_attached_whatever_the_bundle_size(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, validated: bool) -> None:
+    # copied pages lose the file's default view (qpdf does not carry /OCProperties): shown, its
+    # hidden layer would appear; a bundle too large to validate must not show it either
+    from pipeline.bundle import archive
+
+    if not validated:
+        monkeypatch.setattr(archive, "VALIDATE_PAGES", 0)
+    built = _bundle(tmp_path, {"layers.pdf": _hidden_layer()})
+    entry = built["files"]["layers.pdf"]
+    assert entry["attachment"] and any("layers hidden" in n for n in entry["notes"]), entry
+    text = subprocess.run(["pdftotext", str(built["pdf"]), "-"], capture_output=True, text=True,
+                          check=True).stdout
+    assert "HIDDEN LAYER TEXT" not in text

@@ -56,7 +56,24 @@ def fit_source(pdf: pikepdf.Pdf, dry_run: bool = False,
     if removed:
         notes.append("annotations PDF/A does not permit removed: "
                      + ", ".join(f"{count} {kind}" for kind, count in sorted(removed.items())))
-    return notes, [f"a font cannot be embedded: {name}" for name in impossible]
+    obstacles = [f"a font cannot be embedded: {name}" for name in impossible]
+    if hidden_layers(pdf):
+        obstacles.append("it has layers hidden until a reader turns them on (optional content), "
+                         "which the bundle's pages would show")
+    return notes, obstacles
+
+
+def hidden_layers(pdf: pikepdf.Pdf) -> bool:
+    """Whether the file's default view hides any of its layers (optional content groups): its
+    pages copied into the bundle would lose that view and show them."""
+    properties = pdf.Root.get("/OCProperties")
+    if not isinstance(properties, pikepdf.Dictionary):
+        return False
+    default = properties.get("/D")
+    if not isinstance(default, pikepdf.Dictionary):
+        return False
+    off = default.get("/OFF")
+    return default.get("/BaseState") == Name.OFF or (isinstance(off, Array) and len(off) > 0)
 
 
 def _forbidden(annots: object) -> Counter[str]:
