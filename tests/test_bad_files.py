@@ -100,6 +100,19 @@ def test_csv_given_by_mistake(tmp_path: Path) -> None:
     _refused(path, "CSV", "Save As")
 
 
+@pytest.mark.parametrize("encoding", ["utf-16", "cp1252"])
+def test_csv_exported_by_excel_or_libreoffice_is_called_a_csv(tmp_path: Path, encoding: str) -> None:
+    path = tmp_path / "risks.csv"  # "Unicode Text" and Windows-1252 exports: not UTF-8
+    path.write_bytes("Risk ID;Risk;Owner\nR-1;Laptop theft — office;Zoë\n".encode(encoding))
+    _refused(path, "CSV", "Save As")
+
+
+def test_excels_lock_file_says_the_workbook_is_open(tmp_path: Path) -> None:
+    path = tmp_path / "~$review.xlsx"
+    path.write_bytes(b"\x0bHelen Carter" + b" " * 40 + b"\x00" * 100)
+    _refused(path, "lock file for review.xlsx", str(tmp_path / "review.xlsx"))
+
+
 def test_word_document_given_by_mistake(tmp_path: Path) -> None:
     path = tmp_path / "minutes.xlsx"
     with zipfile.ZipFile(path, "w") as zf:

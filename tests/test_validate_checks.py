@@ -506,3 +506,17 @@ def test_a_formula_showing_an_error_is_an_error_at_its_cell_never_a_blank(mutate
         hit = the_finding(report, "formula-error", where)
         assert error in hit["message"] and hit["severity"] == "error", hit
     assert not [f for f in findings(report, "required-empty") if f["cell"] == "Review!B11"]
+
+
+def test_hidden_rows_of_a_register_are_read_and_said(mutate: Mutate) -> None:
+    def fn(wb: Workbook) -> None:
+        for row in (11, 12, 13, 14):
+            wb["d2 Metrics"].row_dimensions[row].hidden = True
+        wb["f Risks"].row_dimensions[5].hidden = True
+
+    code, report = validate_json(mutate(fn))
+    metrics = the_finding(report, "hidden-rows", "'d2 Metrics'!A11")
+    assert metrics["value"] == "11–14" and metrics["severity"] == "warning"
+    assert the_finding(report, "hidden-rows", "'f Risks'!A5")["value"] == "5"
+    _, good = validate_json(GOOD)
+    assert not findings(good, "hidden-rows")

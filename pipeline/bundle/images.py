@@ -59,8 +59,8 @@ def image_pdf(path: Path, out: Path, rel: str) -> int:
                 image.draft(mode, (max(1, width // 8), max(1, height // 8)))
                 image.load()
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
-        raise ImageRefused(f"'{rel}' is not a readable image ({_why(exc)}); open it and save it "
-                           "again as PNG or JPEG, or export it to PDF.") from None
+        raise ImageRefused(f"'{rel}' is not a readable image ({_why(exc, path)}); open it and save "
+                           "it again as PNG or JPEG, or export it to PDF.") from None
     if width * height > MAX_PIXELS:
         raise ImageRefused(
             f"'{rel}' is {width:,} × {height:,} pixels ({width * height / 1e6:,.0f} megapixels), "
@@ -161,6 +161,8 @@ def _eight_bits(image: Any) -> Any:
     return wide.point(lambda value: value * scale + offset).convert("L")
 
 
-def _why(exc: BaseException) -> str:
+def _why(exc: BaseException, path: Path) -> str:
+    """Pillow's reason, without the file's full path (the message names the file already)."""
     text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-    return text[:100]
+    text = text.replace(f"'{path}'", "").replace(str(path), "").replace("  ", " ").strip()
+    return text if len(text) <= 100 else text[:100].rsplit(" ", 1)[0] + " …"

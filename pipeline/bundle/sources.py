@@ -216,7 +216,8 @@ def describe_error(exc: BaseException, with_type: bool = True) -> str:
     """One clean line: the exception's first line without Python reprs, cut to 120 characters."""
     lines = str(exc).strip().splitlines()
     text = _REPR.sub("the file", lines[0] if lines else "").strip()
-    text = text[:120] + ("…" if len(text) > 120 else "")
+    if len(text) > 120:  # cut at a word, and say so
+        text = text[:120].rsplit(" ", 1)[0].rstrip(",;:") + " …"
     if not with_type:
         return text
     name = type(exc).__name__
@@ -310,8 +311,12 @@ def _open_pdf(source: Source, path: Path, prefix: Path, options: BundleOptions) 
                           "(or print it to PDF) into the evidence folder.")
         return
     except pikepdf.PdfError as exc:
-        source.problem = (f"'{source.rel}' is damaged and could not be repaired "
-                          f"({describe_error(exc, with_type=False)[:100]}); get a fresh copy.")
+        why = describe_error(exc, with_type=False).replace(f"{path}: ", "").replace(str(path), "the file")
+        if "unable to find trailer" in why or "not a PDF" in why:
+            source.problem = (f"'{source.rel}' is not a PDF, or too damaged for anything to be read "
+                              "from it; get a fresh copy, or export the document to PDF again.")
+        else:
+            source.problem = f"'{source.rel}' is damaged and could not be repaired ({why}); get a fresh copy."
         return
     if len(pdf.pages) == 0:
         source.problem = f"'{source.rel}' has no pages (or is too damaged to show any)."

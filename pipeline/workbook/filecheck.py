@@ -43,6 +43,10 @@ def check_workbook_file(path: Path) -> None:
     if head.startswith(_CFB_MAGIC):
         _explain_cfb(path)
     if not head.startswith(b"PK"):
+        if path.name.startswith("~$") and len(head) < 1024:
+            raise _fail(path, f"is Excel's lock file for {path.name[2:]}, which is open in Excel "
+                        "(Excel deletes this file when the workbook is closed)",
+                        f"give {path.with_name(path.name[2:])} instead")
         _explain_not_zip(path, head)
     _check_zip(path)
 
@@ -62,10 +66,7 @@ def _explain_cfb(path: Path) -> None:
 def _explain_not_zip(path: Path, head: bytes) -> None:
     if head.startswith(b"%PDF"):
         raise _fail(path, "is a PDF, not a workbook", "give the .xlsx workbook instead")
-    try:
-        text = head.decode("utf-8")
-    except UnicodeDecodeError:
-        text = ""
+    text = _as_text(head)
     if text and ("," in text or ";" in text or "\t" in text) and "<" not in text[:1]:
         raise _fail(path, "is a CSV/text file, not a workbook", _SAVE_AS)
     if text.lstrip().startswith("<"):
@@ -75,6 +76,22 @@ def _explain_not_zip(path: Path, head: bytes) -> None:
         "is not an Excel workbook (.xlsx)",
         "start from workbook_templates/management_review.xlsx",
     )
+
+
+def _as_text(head: bytes) -> str:
+    """The start of a text file in the encodings Excel and LibreOffice export CSV in (UTF-16
+    with its mark, UTF-8, Windows-1252), or "" when it is not text."""
+    for mark, codec in ((b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be")):
+        if head.startswith(mark):
+            body = head[2:len(head) - (len(head) % 2)]
+            return body.decode(codec, errors="replace")
+    if b"\x00" in head:
+        return ""
+    text = head.decode("utf-8", errors="replace")  # a character cut at byte 4096 is no matter
+    if text.count("\ufffd") > 8:
+        text = head.decode("cp1252", errors="replace")
+    printable = sum(ch.isprintable() or ch in "\t\r\n" for ch in text)
+    return text if text and printable / len(text) > 0.95 else ""
 
 
 def _check_zip(path: Path) -> None:

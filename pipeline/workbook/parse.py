@@ -252,6 +252,28 @@ def _parse_table(raw: RawSheet, sheet: Sheet, contract: Contract, table: Table) 
                           "and choose Unmerge Cells, then put each value in its own cell.",
                           name, r1 + 1, c1, value=f"{_a1(r1, c1)}:{_a1(r2, c2)}")
     yield from row_findings
+    yield from _hidden_rows(raw, table)
+
+
+def _hidden_rows(raw: RawSheet, table: Table) -> Iterator[Finding]:
+    """Rows of the register that are hidden are read all the same: say so, once a sheet."""
+    read = {record.row - 1 for record in table.records}
+    rows = sorted(read & raw.hidden_rows)
+    if not rows:
+        return
+    spans: list[str] = []
+    start = previous = rows[0]
+    for row in [*rows[1:], None]:
+        if row is not None and row == previous + 1:
+            previous = row
+            continue
+        spans.append(f"{start + 1}" if start == previous else f"{start + 1}–{previous + 1}")
+        if row is not None:
+            start = previous = row
+    yield finding("hidden-rows", f"Row(s) {', '.join(spans)} are hidden (Hide, or a filter) but are "
+                  "read as part of the review, so the workbook shows less than the review uses. "
+                  "Unhide them (Home > Format > Hide & Unhide, or clear the filter), or delete the "
+                  "rows that do not belong.", raw.name, rows[0] + 1, 0, value=", ".join(spans))
 
 
 def _statement(raw: RawSheet, header: int, contract: Contract) -> str | None:

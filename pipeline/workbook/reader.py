@@ -56,6 +56,7 @@ class RawSheet:
     # cells whose formula gives no value to read: no saved result, or an error (below)
     formulas_without_value: set[tuple[int, int]] = field(default_factory=set)
     formula_errors: dict[tuple[int, int], str] = field(default_factory=dict)  # cell → "#REF!"…
+    hidden_rows: set[int] = field(default_factory=set)  # 0-based rows hidden (Hide, a filter)
     visibility: str = "visible"  # or "hidden", "very hidden" (only VBA can show it)
 
 
@@ -70,7 +71,7 @@ def read_workbook(path: Path) -> RawWorkbook:
     """Read every sheet of ``path``; raise :class:`WorkbookFileError` if it cannot be read."""
     check_workbook_file(path)
     data = path.read_bytes()
-    checked, formulas, errors = _scan_sheets(path)  # refuses what the reader could not survive
+    checked, formulas, errors, hidden = _scan_sheets(path)  # refuses what the reader could not survive
     try:
         with _quiet_stderr():
             book = python_calamine.CalamineWorkbook.from_path(str(path))
@@ -95,6 +96,7 @@ def read_workbook(path: Path) -> RawWorkbook:
                   for name in book.sheet_names}
         for name, sheet in sheets.items():
             sheet.formula_errors = errors.get(name, {})
+            sheet.hidden_rows = hidden.get(name, set())
         for name, sheet in sheets.items():
             sheet.visibility = visibility.get(name, "visible")
     finally:
@@ -189,7 +191,8 @@ def _sheet_parts(zf: zipfile.ZipFile) -> dict[str, str]:
     return parts
 
 
-Scanned = tuple[set[str], dict[str, set[tuple[int, int]]], dict[str, dict[tuple[int, int], str]]]
+Scanned = tuple[set[str], dict[str, set[tuple[int, int]]], dict[str, dict[tuple[int, int], str]],
+                dict[str, set[int]]]
 
 
 def _scan_sheets(path: Path) -> Scanned:
@@ -200,6 +203,7 @@ def _scan_sheets(path: Path) -> Scanned:
     checked: set[str] = set()
     found: dict[str, set[tuple[int, int]]] = {}
     errors: dict[str, dict[tuple[int, int], str]] = {}
+    hidden: dict[str, set[int]] = {}
     try:
         with zipfile.ZipFile(path) as zf:
             try:
@@ -231,9 +235,11 @@ def _scan_sheets(path: Path) -> Scanned:
                     found[name] = _scan_formulas(xml)
                 if b't="e"' in xml or b"t='e'" in xml:
                     errors[name] = _scan_errors(xml)
+                if b"hidden=" in xml:
+                    hidden[name] = {int(m.group(1)) - 1 for m in _HIDDEN_ROW.finditer(xml)}
     except (zipfile.BadZipFile, ElementTree.ParseError, KeyError, OSError, ValueError):
-        return checked, found, errors  # calamine reports a damaged file in its own words
-    return checked, found, errors
+        return checked, found, errors, hidden  # calamine reports a damaged file in its own words
+    return checked, found, errors, hidden
 
 
 def _shared_strings(zf: zipfile.ZipFile) -> TextBudget:
@@ -273,6 +279,7 @@ def _scan_formulas(xml: bytes) -> set[tuple[int, int]]:
     return cells
 
 
+_HIDDEN_ROW = re.compile(rb"""<(?:\w+:)?row\s(?=[^>]*\bhidden=["'](?:1|true)["'])[^>]*\br=["'](\d+)["']""")
 _ERROR_CELL = re.compile(rb"""<(?:\w+:)?c\s[^>]*\bt=["']e["'][^>]*>""")
 _ERROR_VALUE = re.compile(rb"<(?:\w+:)?v>\s*([^<]*?)\s*</(?:\w+:)?v>")
 
