@@ -514,7 +514,7 @@ def test_hidden_rows_of_a_register_are_read_and_said(mutate: Mutate) -> None:
             wb["d2 Metrics"].row_dimensions[row].hidden = True
         wb["f Risks"].row_dimensions[5].hidden = True
 
-    code, report = validate_json(mutate(fn))
+    _, report = validate_json(mutate(fn))
     metrics = the_finding(report, "hidden-rows", "'d2 Metrics'!A11")
     assert metrics["value"] == "11–14" and metrics["severity"] == "warning"
     assert the_finding(report, "hidden-rows", "'f Risks'!A5")["value"] == "5"
