@@ -240,3 +240,31 @@ def test_a_file_with_hidden_layers_is_attached_whatever_the_bundle_size(
     text = subprocess.run(["pdftotext", str(built["pdf"]), "-"], capture_output=True, text=True,
                           check=True).stdout
     assert "HIDDEN LAYER TEXT" not in text
+
+
+def _tiny_and_scaled() -> dict[str, bytes]:
+    tiny = pikepdf.new()
+    tiny.add_blank_page(page_size=(20, 20))
+    scaled = pikepdf.new()
+    page = scaled.add_blank_page(page_size=(100, 140))
+    page.obj.UserUnit = 10  # a poster: 1,000 x 1,400 points
+    return {"tiny.pdf": awkward.save(tiny), "poster.pdf": awkward.save(scaled)}
+
+
+def test_the_stamp_is_whole_on_a_tiny_page_and_to_scale_on_a_user_unit_page(tmp_path: Path) -> None:
+    built = _bundle(tmp_path, _tiny_and_scaled())
+    with pikepdf.open(built["pdf"]) as pdf:
+        total, pages = len(pdf.pages), list(pdf.pages)
+        for rel in ("tiny.pdf", "poster.pdf"):
+            number = built["files"][rel]["first_page"]
+            text = subprocess.run(["pdftotext", "-f", str(number), "-l", str(number), str(built["pdf"]),
+                                   "-"], capture_output=True, text=True, check=True).stdout
+            assert f"Page {number} of {total}" in text, (rel, text)
+            box = [float(v) for v in pages[number - 1].mediabox]
+            unit = float(pages[number - 1].obj.get("/UserUnit", 1))
+            band = next(s for s in pages[number - 1].obj.Contents if b"Page " in s.read_bytes())
+            scale = float(band.read_bytes().split(b" cm ")[0].split()[-6])
+            if rel == "tiny.pdf":  # widened for the stamp, which keeps its size
+                assert box[2] - box[0] > 300 and scale == 1.0, (box, scale)
+            else:  # drawn a tenth the size in user space: the same size on paper
+                assert unit == 10 and abs(scale - 0.1) < 1e-9 and box[2] - box[0] == 100, (box, scale)

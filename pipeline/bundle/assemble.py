@@ -485,20 +485,45 @@ def _normal_box(box: list[float]) -> tuple[float, float, float, float]:
 
 
 def stamp_matrix(box: tuple[float, float, float, float], rotate: int, width: float,
-                 margin: float = STAMP_MARGIN) -> tuple[float, ...]:
+                 margin: float = STAMP_MARGIN, scale: float = 1.0) -> tuple[float, ...]:
     """The cm matrix that puts a stamp ``width`` wide, upright and centred at the foot of the
-    page as displayed (box = visible box in user space, rotate = /Rotate clockwise)."""
+    page as displayed (box = visible box in user space, rotate = /Rotate clockwise; ``scale``:
+    user-space units per point, below 1 on a page with a /UserUnit)."""
     x0, y0, x1, y1 = box
     rotate %= 360
     shown_width = (y1 - y0) if rotate in (90, 270) else (x1 - x0)
-    u0, v0 = (shown_width - width) / 2, margin
+    u0, v0 = (shown_width - width * scale) / 2, margin * scale
+    s = scale
     if rotate == 90:
-        return (0, 1, -1, 0, x1 - v0, y0 + u0)
+        return (0, s, -s, 0, x1 - v0, y0 + u0)
     if rotate == 180:
-        return (-1, 0, 0, -1, x1 - u0, y1 - v0)
+        return (-s, 0, 0, -s, x1 - u0, y1 - v0)
     if rotate == 270:
-        return (0, -1, 1, 0, x0 + v0, y1 - u0)
-    return (1, 0, 0, 1, x0 + u0, y0 + v0)
+        return (0, -s, s, 0, x0 + v0, y1 - u0)
+    return (s, 0, 0, s, x0 + u0, y0 + v0)
+
+
+def _shown_width(box: Box, rotate: int) -> float:
+    return (box[3] - box[1]) if rotate % 360 in (90, 270) else (box[2] - box[0])
+
+
+def _widened(node: Any, box: Box, rotate: int, need: float) -> Box:
+    """Grow a page too narrow for its stamp sideways (as displayed), evenly on both sides, so
+    the stamp is shown whole and at its size; the page's content stays where it was."""
+    grow = (need - _shown_width(box, rotate)) / 2
+    for key in margins.BOXES:
+        value = node.get(key)
+        if value is None:
+            continue
+        x0, y0, x1, y1 = (float(v) for v in value)
+        x0, x1, y0, y1 = min(x0, x1), max(x0, x1), min(y0, y1), max(y0, y1)
+        if rotate % 360 in (90, 270):
+            node[key] = Array([x0, y0 - grow, x1, y1 + grow])
+        else:
+            node[key] = Array([x0 - grow, y0, x1 + grow, y1])
+    if rotate % 360 in (90, 270):
+        return (box[0], box[1] - grow, box[2], box[3] + grow)
+    return (box[0] - grow, box[1], box[2] + grow, box[3])
 
 
 def _in_numbers(text: str) -> bool:
@@ -532,24 +557,31 @@ def _stamp_pages(pdf: pikepdf.Pdf, objects: list[Any], labels: list[Label],
     total = len(objects)
     stamped: set[tuple[int, int, int]] = set()
     prefixes: dict[tuple[Any, ...], bytes] = {}  # most pages share a geometry: format it once
-    shapes: dict[tuple[bytes, bytes, int, bool], Shape] = {}
+    shapes: dict[tuple[bytes, bytes, int, bool, float], Shape] = {}
+    widths: dict[tuple[str, int, int], float] = {}
     for number, node in enumerate(objects, start=1):
         which, banded, lead = plan[number - 1]
         _, label_w, label_h = labels[which]
-        before, box, rotate, grown = _shape(node, banded, shapes)
+        before, box, rotate, grown, unit = _shape(node, banded, shapes)
         if grown is not None:
             for name, value in zip(("/MediaBox", "/CropBox"), grown, strict=True):
                 if value is not None:
                     node[name] = value
         digits = len(str(number))
-        key = (box, rotate, digits, which, before, lead)
+        if banded:  # a page narrower than its stamp (a label, a ticket) is widened for it
+            size = widths.get((lead, which, digits))
+            if size is None:
+                size = widths[(lead, which, digits)] = _stamp_width(numbers, lead, label_w, digits, total)
+            need = (size + 8) / unit
+            if _shown_width(box, rotate) < need:
+                box = _widened(node, box, rotate, need)
+        key = (box, rotate, digits, which, before, lead, unit)
         prefix = prefixes.get(key)
         if prefix is None:
             lead_w = numbers.width(lead, STAMP_SIZE)
-            width = lead_w + label_w + numbers.width(f" \xb7 Page {'0' * digits} of {total}",
-                                                     STAMP_SIZE)
+            width = _stamp_width(numbers, lead, label_w, digits, total)
             margin = (margins.BAND - label_h) / 2 + 1 if banded else STAMP_MARGIN
-            a, b, c, d, e, f = stamp_matrix(box, rotate, width, margin)
+            a, b, c, d, e, f = stamp_matrix(box, rotate, width, margin, 1 / unit)
             band = _band_fill(before, box) if before is not None else ""
             baseline = label_h / 2 - STAMP_SIZE * 0.3
             text = f"BT /IsrStampF {STAMP_SIZE:g} Tf 0 g"
@@ -590,16 +622,33 @@ def _stamp_pages(pdf: pikepdf.Pdf, objects: list[Any], labels: list[Label],
 
 
 Box = tuple[float, float, float, float]
-# visible box before the band (None: no band), after it, /Rotate, grown (MediaBox, CropBox)
-Shape = tuple[Box | None, Box, int, tuple[Any, Any] | None]
+# visible box before the band (None: no band), after it, /Rotate, grown (MediaBox, CropBox),
+# user-space units per point (/UserUnit)
+Shape = tuple[Box | None, Box, int, tuple[Any, Any] | None, float]
 
 
-def _shape(node: Any, banded: bool, shapes: dict[tuple[bytes, bytes, int, bool], Shape]) -> Shape:
+def _stamp_width(numbers: Any, lead: str, label_w: float, digits: int, total: int) -> float:
+    return float(numbers.width(lead, STAMP_SIZE) + label_w
+                 + numbers.width(f" \xb7 Page {'0' * digits} of {total}", STAMP_SIZE))
+
+
+def _user_unit(node: Any) -> float:
+    """A page's /UserUnit (points per user-space unit), 1 when absent or unusable."""
+    unit = node.get("/UserUnit")
+    try:
+        value = float(unit) if unit is not None else 1.0
+    except (TypeError, ValueError):
+        return 1.0
+    return value if 0.01 <= value <= 75000 else 1.0
+
+
+def _shape(node: Any, banded: bool, shapes: dict[tuple[bytes, bytes, int, bool, float], Shape]) -> Shape:
     """A page's geometry for its stamp, worked out once per distinct set of boxes (reading and
     writing a page's boxes through pikepdf costs more than the rest of the stamp)."""
     media, crop, rotate = node.get("/MediaBox"), node.get("/CropBox"), node.get("/Rotate")
+    unit = _user_unit(node) if "/UserUnit" in node else 1.0
     key = (media.unparse() if media is not None else b"", crop.unparse() if crop is not None else b"",
-           int(rotate) if rotate is not None else 0, banded)
+           int(rotate) if rotate is not None else 0, banded, unit)
     shape = shapes.get(key)
     if shape is None:
         probe = Dictionary(Rotate=key[2])
@@ -610,9 +659,9 @@ def _shape(node: Any, banded: bool, shapes: dict[tuple[bytes, bytes, int, bool],
         before = _visible_box(probe) if banded else None
         grown = None
         if banded:
-            margins.add_band(probe)
+            margins.add_band(probe, margins.BAND / unit)
             grown = (probe.get("/MediaBox"), probe.get("/CropBox"))
-        shape = shapes[key] = (before, _visible_box(probe), key[2], grown)
+        shape = shapes[key] = (before, _visible_box(probe), key[2], grown, unit)
     return shape
 
 
