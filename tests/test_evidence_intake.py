@@ -268,3 +268,36 @@ def test_the_stamp_is_whole_on_a_tiny_page_and_to_scale_on_a_user_unit_page(tmp_
                 assert box[2] - box[0] > 300 and scale == 1.0, (box, scale)
             else:  # drawn a tenth the size in user space: the same size on paper
                 assert unit == 10 and abs(scale - 0.1) < 1e-9 and box[2] - box[0] == 100, (box, scale)
+
+
+def test_an_office_name_on_other_content_is_refused(tmp_path: Path) -> None:
+    from pipeline.bundle.kinds import Refused
+
+    page = tmp_path / "minutes.doc"  # a web page saved as .doc: LibreOffice would open it as one
+    page.write_bytes(b"<html><body><iframe src='file:///etc/hostname'></iframe></body></html>")
+    with pytest.raises(Refused, match="not an Office document"):
+        classify(page, "minutes.doc")
+    rtf = tmp_path / "letter.rtf"
+    rtf.write_bytes(b"{\\rtf1\\ansi Hello}")
+    assert classify(rtf, "letter.rtf").kind == "office"
+
+
+def test_a_vba_project_under_any_part_name_is_found(tmp_path: Path) -> None:
+    import zipfile
+
+    from pipeline.bundle.kinds import Refused
+
+    source = tmp_path / "plain.docx"
+    source.write_bytes(awkward.docx_file())
+    hidden = tmp_path / "hidden.docx"
+    with zipfile.ZipFile(source) as original, zipfile.ZipFile(hidden, "w") as out:
+        for item in original.infolist():
+            data = original.read(item)
+            if item.filename == "[Content_Types].xml":
+                data = data.replace(b"</Types>", b'<Override PartName="/word/macrosxyz.bin" '
+                                    b'ContentType="application/vnd.ms-office.vbaProject"/></Types>')
+            out.writestr(item, data)
+        out.writestr("word/macrosxyz.bin", b"\xd0\xcf\x11\xe0 a VBA project")
+    assert classify(source, "plain.docx").kind == "office"
+    with pytest.raises(Refused, match="macros"):
+        classify(hidden, "hidden.docx")

@@ -52,6 +52,9 @@ def classify(path: Path, rel: str, attach_as_is: bool = False) -> Accepted:
         raise Refused(f"'{rel}' is a macro-enabled Office file ({suffix}), which can run code; save "
                       f"it without macros (e.g. as {_plain(suffix)}) or {FIX}, {opt_in}.")
     if suffix in OFFICE:
+        if not _looks_like_office(suffix, head, path):
+            raise Refused(f"'{rel}' is named {suffix} but is not an Office document (its content "
+                          f"is something else, e.g. a web page); {FIX}, {opt_in}.")
         macro = macro_content(path)
         if macro:
             raise Refused(f"'{rel}' contains macros ({macro}), which can run code; save a copy "
@@ -84,6 +87,33 @@ def _utf16_text(head: bytes) -> bool:
     return False
 
 
+OOXML = {".docx", ".xlsx", ".pptx"}
+ODF = {".odt", ".ods", ".odp"}
+LEGACY = {".doc", ".xls", ".ppt"}
+
+
+def _looks_like_office(suffix: str, head: bytes, path: Path) -> bool:
+    """Whether the content is the kind of file the name says (LibreOffice would open an HTML
+    page named .doc as a web page, with what it links to)."""
+    if suffix in OOXML:
+        return head.startswith(b"PK\x03\x04") and _has_member(path, "[Content_Types].xml")
+    if suffix in ODF:
+        return head.startswith(b"PK\x03\x04") and _has_member(path, "mimetype")
+    if suffix in LEGACY:
+        return head.startswith(OLE_MAGIC)
+    if suffix == ".rtf":
+        return head.lstrip().startswith(b"{\\rtf")
+    return False
+
+
+def _has_member(path: Path, name: str) -> bool:
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return name in archive.namelist()
+    except (zipfile.BadZipFile, OSError):
+        return False
+
+
 def _plain(suffix: str) -> str:
     return {".docm": ".docx", ".dotm": ".docx", ".pptm": ".pptx", ".potm": ".pptx", ".ppsm": ".pptx",
             ".ppam": ".pptx", ".sldm": ".pptx"}.get(suffix, ".xlsx")
@@ -94,6 +124,11 @@ def macro_content(path: Path) -> str:
     if zipfile.is_zipfile(path):
         try:
             with zipfile.ZipFile(path) as archive:
+                names = set(archive.namelist())
+                if "[Content_Types].xml" in names:  # a VBA part under any name is declared here
+                    types = archive.read("[Content_Types].xml").lower()
+                    if b"vbaproject" in types or b"macroenabled" in types:
+                        return "a VBA project"
                 for info in archive.infolist():
                     name = info.filename.lower()
                     if name.endswith("vbaproject.bin") or name.endswith("vbadata.xml"):
