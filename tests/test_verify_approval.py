@@ -138,3 +138,35 @@ def test_sign_refuses_a_draft(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setenv("ISMS_REVIEW_SIGN_PASSWORD", "pw")
     code, _, err = run_cli("sign", str(bundle), "--key", str(chair.p12(tmp_path / "c.p12", "pw")))
     assert code == 1 and "not the record" in err and "'draft'" in err
+
+
+def test_the_register_names_a_re_signed_copy_and_a_signed_file_it_never_issued(
+        example_pack: Pack, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from pipeline.bundle.approve import _record
+    from pipeline.bundle.sign import SignatureBox, sign_pdf
+
+    from .bundles import incremental_update, mallory, rehash_sidecar, strip_signature
+
+    pack = example_pack.copy(tmp_path)
+    chair = identity("Helen Carter")
+    key, cert = chair.p12(tmp_path / "chair.p12", "pw"), chair.pem(tmp_path / "chair.pem")
+    bundle = pack.file("bundle.pdf")
+    original = bundle.read_bytes()
+    approve(bundle, key, "pw")
+    box = json.loads(pack.file("bundle-manifest.json").read_text("utf-8"))["signature_box"]
+    # the forger strips the approver's signature, signs in the same box and fixes the sidecar
+    strip_signature(bundle)
+    forger, _ = mallory(tmp_path)
+    sign_pdf(bundle, forger, "m", box=SignatureBox(box["page"] - 1, tuple(box["rect"])))
+    rehash_sidecar(bundle)
+    code, report = verify_json(bundle, "--trust", str(cert))
+    assert code == 1 and any("it was re-signed" in p["what"] and "Helen Carter" in p["what"]
+                             for p in report["problems"]), report["problems"]
+    # a file the register never issued, signed by the approver with another tool
+    bundle.write_bytes(original)
+    incremental_update(bundle, 0, b"q Q")
+    signed = sign_pdf(bundle, key, "pw", box=SignatureBox(box["page"] - 1, tuple(box["rect"])))
+    _record(bundle, signed)
+    code, report = verify_json(bundle, "--trust", str(cert))
+    assert code == 1 and any("not one it ever issued" in p["what"] for p in report["problems"]), \
+        report["problems"]

@@ -719,6 +719,16 @@ def _check_register(folders: list[Path], revisions: Revisions, result: Verificat
                            "copy carries no signature: it was stripped.")
         return
     if not mine:
+        made = _made_sha256(revisions, own)
+        current = result.signatures[-1].fingerprint
+        other = [e for e in signed if e.extra.get("signed_from") in (made, result.sha256)
+                 and e.extra.get("signer_certificate_sha256") not in (None, "", current)]
+        if other:
+            entry = other[-1]
+            result.problem(f"the issue register ({register.path}) records that this bundle was signed "
+                           f"by {entry.extra.get('signer', 'the approver')} on {entry.time[:10]} "
+                           f"(certificate SHA-256 {entry.extra.get('signer_certificate_sha256')}); this "
+                           f"copy is signed by {result.signatures[-1].signer} instead: it was re-signed.")
         return
     entry = mine[-1]
     issued = {e.sha256 for e in register.entries if e.event in ("issued", "reissued")}
