@@ -27,12 +27,17 @@ def verify_json(path: Path, *args: str) -> tuple[int, dict[str, Any]]:
     return code, json.loads(out)
 
 
+def _chair_and_pack(example_pack: Pack, tmp: Path) -> tuple[Pack, Path, Path, Path]:
+    """A copy of the example pack, the chair's key and certificate, and the pack's bundle."""
+    pack = example_pack.copy(tmp)
+    chair = identity("Helen Carter")
+    key, cert = chair.p12(tmp / "chair.p12", "pw"), chair.pem(tmp / "chair.pem")
+    return pack, key, cert, pack.file("bundle.pdf")
+
+
 def test_signed_approval_goes_stale_when_the_workbook_changes(
         example_pack: Pack, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    pack = example_pack.copy(tmp_path)
-    chair = identity("Helen Carter")
-    key, cert = chair.p12(tmp_path / "chair.p12", "pw"), chair.pem(tmp_path / "chair.pem")
-    bundle = pack.file("bundle.pdf")
+    pack, key, cert, bundle = _chair_and_pack(example_pack, tmp_path)
     monkeypatch.setenv("ISMS_REVIEW_SIGN_PASSWORD", "pw")
     code, out, err = run_cli("sign", str(bundle), "--key", str(key))
     assert code == 0, err
@@ -147,10 +152,7 @@ def test_the_register_names_a_re_signed_copy_and_a_signed_file_it_never_issued(
 
     from .bundles import incremental_update, mallory, rehash_sidecar, strip_signature
 
-    pack = example_pack.copy(tmp_path)
-    chair = identity("Helen Carter")
-    key, cert = chair.p12(tmp_path / "chair.p12", "pw"), chair.pem(tmp_path / "chair.pem")
-    bundle = pack.file("bundle.pdf")
+    pack, key, cert, bundle = _chair_and_pack(example_pack, tmp_path)
     original = bundle.read_bytes()
     approve(bundle, key, "pw")
     box = json.loads(pack.file("bundle-manifest.json").read_text("utf-8"))["signature_box"]
