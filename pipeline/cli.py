@@ -85,12 +85,13 @@ def user_errors(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def _print_findings(findings: list[Any], out: Any) -> None:
-    """Warnings a successful command still has to tell (the validator's and the bundle's)."""
+def _print_findings(findings: list[Any], out: Any, workbook: Path | str = "") -> None:
+    """Warnings a successful command still has to tell (the validator's and the bundle's),
+    for ``workbook``."""
     if findings:
         from .workbook.findings import Report
 
-        print_report(Report("", list(findings)), out)
+        print_report(Report(str(workbook), list(findings)), out)
 
 
 def _parent_exists(path: Path, option: str) -> None:
@@ -304,7 +305,7 @@ def build_command(workbook: Path, evidence: Path, out: Path, stage: str, templat
         click.echo(dumps(envelope("build", findings, folder=str(result.folder), stage=stage,
                                   files=[str(p) for p in result.files], notes=result.messages)))
         return
-    _print_findings(findings, err)
+    _print_findings(findings, err, workbook)
     for path in result.files:
         click.echo(f"wrote {path}")
     for message in result.messages:

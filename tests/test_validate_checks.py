@@ -520,3 +520,20 @@ def test_hidden_rows_of_a_register_are_read_and_said(mutate: Mutate) -> None:
     assert the_finding(report, "hidden-rows", "'f Risks'!A5")["value"] == "5"
     _, good = validate_json(GOOD)
     assert not findings(good, "hidden-rows")
+
+
+def test_a_review_sheet_laid_out_as_a_form_is_read_from_beside_its_merged_labels(
+        mutate: Mutate) -> None:
+    # labels merged over A:B, values in C (a form layout): the value follows the merge
+    def fn(wb: Workbook) -> None:
+        ws = wb["Review"]
+        for row in range(1, ws.max_row + 1):
+            label, value = ws.cell(row=row, column=1), ws.cell(row=row, column=2)
+            if label.value and value.value is not None and row > 4:
+                ws.cell(row=row, column=3).value = value.value
+                value.value = None
+                ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=2)
+
+    code, report = validate_json(mutate(fn))
+    assert not findings(report, "required-empty"), [f["cell"] for f in findings(report, "required-empty")]
+    assert code == 0, [(f["code"], f["cell"]) for f in report["findings"] if f["severity"] == "error"]

@@ -170,12 +170,14 @@ def _parse_fields(
 ) -> Iterator[Finding]:
     wanted = {normal(c.name): c for c in sheet.columns}
     seen: dict[str, tuple[int, int, Any]] = {}
+    # a label merged across columns (a form laid out A:B, value in C): the value follows the merge
+    spans = {(r1, c1): c2 for r1, c1, _r2, c2 in raw.merged}
     for r, cells in enumerate(raw.rows):
         for c, cell in enumerate(cells[:4]):
             key = normal(cell).rstrip(":").strip()
             col = wanted.get(key)
             if col is not None and col.name not in seen:
-                value_col = c + 1
+                value_col = spans.get((r, c), c) + 1
                 value = cells[value_col] if value_col < len(cells) else None
                 seen[col.name] = (r, value_col, value)
                 break

@@ -34,8 +34,8 @@ def not_a_data_row(
     if label is not None and all(
         v is label or (r, c) in formulas or isinstance(v, int | float) for _, c, v in filled
     ):
-        return finding("total-row", f"Row {r + 1} is a total row ('{clean_text(label)}'), not a "
-                       f"{sheet.name} entry; it was not read. Turn off Table Design > Total Row, "
+        return finding("total-row", f"Row {r + 1} is a total row ('{clean_text(label)}'), not an "
+                       f"entry of '{sheet.name}'; it was not read. Turn off Table Design > Total Row, "
                        "or put the totals below the table with a blank row between.", name,
                        r + 1, filled[0][1], value=clean_text(label))
     if len(filled) == 1 and texts:
@@ -43,8 +43,8 @@ def not_a_data_row(
         words = len(text.split())
         if _NOTE_MARK.match(text) or words >= 4 or (col.type != "long_text" and words >= 3):
             missing = ", ".join(x.name for x, _, _ in cells if x.required and x is not col)
-            return finding("note-in-table", f"Row {r + 1} looks like a note, not a "
-                           f"{sheet.name} entry: move it out of the table (below it, after a "
+            return finding("note-in-table", f"Row {r + 1} looks like a note, not an "
+                           f"entry of '{sheet.name}': move it out of the table (below it, after a "
                            "blank row, or above the headings); it was not read. If it is a new "
                            f"entry, fill in {missing}.", name, r + 1, c,
                            value=clean_text(text), column=col.name)
