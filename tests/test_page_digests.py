@@ -195,3 +195,16 @@ def test_only_the_signature_widget_signing_adds_is_left_out() -> None:
         assert digests.page_digests(covering, signature=(2, box))[1] != clean[1]
     with with_widget(1, box) as unknown:  # no signature box in the manifest: nothing left out
         assert digests.page_digests(unknown)[1] != clean[1]
+
+
+def test_every_key_of_a_page_is_part_of_its_digest() -> None:
+    with _one_page() as pdf:
+        page = pdf.pages[0].obj
+        before, old_before = digests.page_digests(pdf), digests.page_digests(pdf, scheme=1)
+        page.Thumb = pdf.make_stream(b"\x00" * 12, Width=2, Height=2, ColorSpace=Name.DeviceRGB,
+                                     BitsPerComponent=8)
+        assert digests.page_digests(pdf) != before
+        assert digests.page_digests(pdf, scheme=1) == old_before  # what earlier bundles missed
+        del page["/Thumb"]
+        page.Tabs = Name.S
+        assert digests.page_digests(pdf) != before

@@ -11,7 +11,9 @@ the manifest records: signing adds it after the bundle was made. Any other signa
 counts like any annotation (a forger's widget may paint over a page). :func:`signature_widgets`
 lists them so the verifier can check each belongs to a valid signature.
 
-Scheme 2 (bundles made from this version on; the manifest says ``page_digest_scheme``): a stream
+Scheme 2 (bundles made from this version on; the manifest says ``page_digest_scheme``): every
+key of a page is hashed, not only those that draw it (a thumbnail, a transition, page
+metadata, viewports); a stream
 qpdf cannot decode (JPEG, JPEG 2000, JBIG2, fax) is hashed raw *with* its /Filter and
 /DecodeParms (they say how the bytes are shown: a JPEG's colour transform, a JBIG2 page's shared
 glyphs), and nesting depth is counted within one object only, so content nested in forms many
@@ -43,6 +45,10 @@ Signature = tuple[int, tuple[float, float, float, float]]  # (page number, rect)
 PAGE_KEYS = ("/Contents", "/Resources", "/MediaBox", "/CropBox", "/BleedBox", "/TrimBox",
              "/ArtBox", "/Rotate", "/Annots", "/Group", "/UserUnit")
 INHERITED = frozenset({"/Resources", "/MediaBox", "/CropBox", "/Rotate"})
+_PAGE_KEY_SET = frozenset(PAGE_KEYS)
+# scheme 2 hashes every other key of a page too (a thumbnail, transitions, tab order, page
+# metadata, viewports, actions …) but these: the page tree's back-pointer and its type
+_NOT_SHOWN = frozenset({"/Parent", "/Type"})
 _NUMBERS = frozenset({int, float, Decimal})
 _MAX_DEPTH = 60
 
@@ -74,7 +80,8 @@ class _Hasher:
         h = hashlib.sha256()
         node = page.obj if isinstance(page, pikepdf.Page) else page
         own = set(node.keys())  # one call, not one per key (pages rarely inherit)
-        for key in PAGE_KEYS:
+        keys = PAGE_KEYS if self.scheme < 2 else (*PAGE_KEYS, *sorted(own - _PAGE_KEY_SET - _NOT_SHOWN))
+        for key in keys:
             value = node[key] if key in own else self._inherited(node.get("/Parent"), key) \
                 if key in INHERITED else None
             if value is None:
