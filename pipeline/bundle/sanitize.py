@@ -155,6 +155,15 @@ def strip_active(pdf: pikepdf.Pdf) -> list[Removal]:
 
 _NOT_FOLLOWED = frozenset({"/Parent", "/P", "/Dest", "/Contents", "/Prev", "/Next", "/First",
                            "/Last", "/IRT", "/Popup"})
+# keys whose values the format makes numbers, names or number arrays: not even looked at (a
+# 5,000-page bundle would spend most of the walk on its pages' boxes)
+_SCALAR = frozenset({"/Type", "/Subtype", "/MediaBox", "/CropBox", "/BleedBox", "/TrimBox", "/ArtBox",
+                     "/Rotate", "/UserUnit", "/Length", "/Filter", "/DecodeParms", "/Widths", "/W",
+                     "/ProcSet", "/StructParents", "/StructParent", "/Tabs", "/Matrix", "/BBox",
+                     "/BaseFont", "/FirstChar", "/LastChar", "/Width", "/Height", "/BitsPerComponent",
+                     "/Decode", "/Interpolate", "/Rect", "/Border", "/Flags", "/FontBBox", "/ItalicAngle",
+                     "/Ascent", "/Descent", "/CapHeight", "/StemV", "/FontName", "/Length1", "/Length2",
+                     "/Length3"})
 
 
 def _embedded(value: Any) -> bool:
@@ -172,56 +181,76 @@ def _spec_name(value: Any) -> str:
     return ""
 
 
+_ARRAY, _DICTIONARY, _STREAM = (pikepdf.ObjectType.array, pikepdf.ObjectType.dictionary,
+                                 pikepdf.ObjectType.stream)
+_CONTAINERS = (_ARRAY, _DICTIONARY, _STREAM)
+
+
+def _code(value: Any) -> Any:
+    """pikepdf's type code of ``value`` (numbers and booleans come back as Python's: None)."""
+    return getattr(value, "_type_code", None)
+
+
 def _strip_reachable(page: Any, number: int, out: list[Removal], seen: set[tuple[int, int]]) -> None:
     """Everything a page reaches (its annotations, their pop-up parents, resources, forms,
     private keys): embedded files (a page's or a form's /AF, an annotation's /FS, a file under any
     key) and actions run by a trigger or a click are removed wherever they are; each removal
-    is recorded. Other pages, and the page tree, are not followed from here."""
+    is recorded. Other pages, and the page tree, are not followed from here. (Each node's
+    entries are read in one call: a call into pikepdf costs more than the rest of the walk.)"""
     stack: list[Any] = [page]
     while stack:
         node = stack.pop()
-        if isinstance(node, pikepdf.Array):
-            stack.extend(node)
+        code = node._type_code
+        if code == _ARRAY:
+            stack.extend(item for item in node if _code(item) in _CONTAINERS)
             continue
-        if not isinstance(node, (pikepdf.Dictionary, pikepdf.Stream)):
+        if code != _DICTIONARY and code != _STREAM:
             continue
         if node.is_indirect:
-            if node.objgen in seen or len(seen) > 500_000:
+            ref = node.objgen
+            if ref in seen or len(seen) > 500_000:
                 continue
-            seen.add(node.objgen)
-        mapping = node.stream_dict if isinstance(node, pikepdf.Stream) else node
-        if mapping is not page and mapping.get("/Type") == pikepdf.Name.Page:
+            seen.add(ref)
+        mapping = node.stream_dict if code == _STREAM else node
+        entries = dict(mapping.items())
+        own = mapping is page
+        if not own and entries.get("/Type") == pikepdf.Name.Page:
             continue
-        if mapping is not page and "/AA" in mapping:
+        if not own and "/AA" in entries:
             _strip_triggers(mapping, number, "an object the page uses", out)
-        action = mapping.get("/A")
-        if action is not None and mapping is not page:
+        action = entries.get("/A")
+        if action is not None and not own:
             problems = _bad_actions(action)
             if problems:
                 out += [Removal(number, f"{p} (on an object the page uses)") for p in problems]
                 del mapping["/A"]
-        for key in list(mapping.keys()):
-            value = mapping[key]
-            if _embedded(value):
-                out.append(Removal(number, f"an embedded file{_spec_name(value)} ({key.lstrip('/')})"))
-                del mapping[key]
-            elif isinstance(value, pikepdf.Array):
+        for key, value in entries.items():
+            if key in _SCALAR or key == "/A" or key == "/AA":
+                continue
+            kind = _code(value)
+            if kind in (_DICTIONARY, _STREAM):
+                if _embedded(value):
+                    out.append(Removal(number, f"an embedded file{_spec_name(value)} ({key.lstrip('/')})"))
+                    del mapping[key]
+                elif key not in _NOT_FOLLOWED:
+                    stack.append(value)
+            elif kind == _ARRAY:
                 files = [item for item in value if _embedded(item)]
                 if files:
                     out += [Removal(number, f"an embedded file{_spec_name(item)} ({key.lstrip('/')})")
                             for item in files]
                     rest = [item for item in value if not _embedded(item)]
                     if rest:
-                        mapping[key] = pikepdf.Array(rest)
+                        mapping[key] = value = pikepdf.Array(rest)
                     else:
                         del mapping[key]
-                if key not in _NOT_FOLLOWED and key in mapping:
-                    stack.append(mapping[key])
-            elif key not in _NOT_FOLLOWED and isinstance(value, (pikepdf.Dictionary, pikepdf.Stream)):
-                stack.append(value)
-        popup_parent = mapping.get("/Parent") if mapping.get("/Subtype") == pikepdf.Name.Popup else None
-        if isinstance(popup_parent, pikepdf.Dictionary):  # the annotation a pop-up belongs to
-            stack.append(popup_parent)
+                        continue
+                if key not in _NOT_FOLLOWED:
+                    stack.append(value)
+        if entries.get("/Subtype") == pikepdf.Name.Popup:  # the annotation a pop-up belongs to
+            popup_parent = entries.get("/Parent")
+            if _code(popup_parent) == _DICTIONARY:
+                stack.append(popup_parent)
 
 
 def _fields(form: Any) -> list[Any]:
