@@ -537,3 +537,13 @@ def test_a_review_sheet_laid_out_as_a_form_is_read_from_beside_its_merged_labels
     code, report = validate_json(mutate(fn))
     assert not findings(report, "required-empty"), [f["cell"] for f in findings(report, "required-empty")]
     assert code == 0, [(f["code"], f["cell"]) for f in report["findings"] if f["severity"] == "error"]
+
+
+def test_an_unreadable_due_date_is_one_finding_not_also_a_missing_one(mutate: Mutate) -> None:
+    def fn(wb: Workbook) -> None:
+        wb["Decisions"]["F5"] = "03/04/2027"  # 3 April or 4 March?
+
+    code, report = validate_json(mutate(fn, source=FINAL), "--stage", "final")
+    assert code == 1
+    the_finding(report, "ambiguous-date", "Decisions!F5")
+    assert not [f for f in findings(report, "decision-incomplete") if f["cell"] == "Decisions!F5"]

@@ -41,6 +41,18 @@ def read_data(path: Path, contract: Contract | None = None) -> WorkbookData:
     return data
 
 
+# "this value is missing" findings that a finding about the same cell already explains: the
+# cell holds a value that cannot be read (an ambiguous date, a failing formula, a wrong type)
+_MISSING = frozenset({"decision-incomplete", "required-empty"})
+
+
+def one_per_cause(findings: list[Finding]) -> list[Finding]:
+    """One finding per cause: a value reported missing where the same cell is already reported
+    as unreadable says the same thing twice, and contradicts what the user sees in the cell."""
+    unreadable = {(f.sheet, f.cell) for f in findings if f.cell and f.code not in _MISSING}
+    return [f for f in findings if not (f.code in _MISSING and (f.sheet, f.cell) in unreadable)]
+
+
 def validate_workbook(
     path: Path, evidence: Path | None = None, contract: Contract | None = None,
     stage: Stage = "pre-read",
@@ -60,5 +72,5 @@ def validate_workbook(
         findings.extend(previous_minutes(data))
         if stage == "final":
             findings = for_stage(findings, final_findings(data))
-        report = Report(path=str(path), findings=sort_findings(findings, contract))
+        report = Report(path=str(path), findings=sort_findings(one_per_cause(findings), contract))
     return Validation(report=report, data=data)
