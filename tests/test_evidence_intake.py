@@ -301,3 +301,19 @@ def test_a_vba_project_under_any_part_name_is_found(tmp_path: Path) -> None:
     assert classify(source, "plain.docx").kind == "office"
     with pytest.raises(Refused, match="macros"):
         classify(hidden, "hidden.docx")
+
+
+def test_an_object_graph_that_loops_through_arrays_is_walked_once() -> None:
+    from pipeline.bundle.sanitize import strip_active
+
+    with pikepdf.new() as pdf:
+        pdf.add_blank_page()
+        loop = pdf.make_indirect(pikepdf.Array([]))
+        loop.append(loop)  # an array that holds itself
+        spec = pikepdf.AttachedFileSpec(pdf, b"MZ", filename="deep.exe").obj
+        loop.append(pikepdf.Array([spec]))
+        pdf.pages[0].obj.Private = loop
+        removed = strip_active(pdf)
+        inner = pdf.pages[0].obj.Private[1]  # the list the file was in: now without it
+        assert len(inner) == 0
+    assert [r.what for r in removed] == ["an embedded file 'deep.exe' (in a list)"], removed

@@ -198,19 +198,25 @@ def _strip_reachable(page: Any, number: int, out: list[Removal], seen: set[tuple
     is recorded. Other pages, and the page tree, are not followed from here. (Each node's
     entries are read in one call: a call into pikepdf costs more than the rest of the walk.)"""
     stack: list[Any] = [page]
-    while stack:
+    steps = 0
+    while stack and steps < 2_000_000:  # a hostile file's object graph is bounded here too
+        steps += 1
         node = stack.pop()
         code = node._type_code
-        if code == _ARRAY:
-            stack.extend(item for item in node if _code(item) in _CONTAINERS)
+        if code not in _CONTAINERS:
             continue
-        if code != _DICTIONARY and code != _STREAM:
-            continue
-        if node.is_indirect:
+        if node.is_indirect:  # arrays too: an array that holds itself must not loop
             ref = node.objgen
             if ref in seen or len(seen) > 500_000:
                 continue
             seen.add(ref)
+        if code == _ARRAY:  # (one held by a key is checked below; this is one in a list)
+            for index in reversed(range(len(node))):
+                if _embedded(node[index]):
+                    out.append(Removal(number, f"an embedded file{_spec_name(node[index])} (in a list)"))
+                    del node[index]
+            stack.extend(item for item in node if _code(item) in _CONTAINERS)
+            continue
         mapping = node.stream_dict if code == _STREAM else node
         entries = dict(mapping.items())
         own = mapping is page
