@@ -22,17 +22,22 @@ from pipeline.bundle import assemble
 from .conftest import run_cli
 from .test_bundle import GOOD_FILES, RID, evidence_rows
 
+# a light set for the tests that only need pages, forms and attachments (no LibreOffice, no
+# thousand-page file): each bundle of GOOD_FILES takes 10-20 s
+LIGHT = [row for row in GOOD_FILES if row[0] in ("EV-F1", "EV-SIG", "EV-CSV", "EV-PNG", "EV-GR", "EV-R90")]
 
-def _bundle(tmp: Path, out: Path, monkeypatch: pytest.MonkeyPatch, append: bool) -> Path:
+
+def _bundle(tmp: Path, out: Path, monkeypatch: pytest.MonkeyPatch, append: bool,
+            files: list[Any] = GOOD_FILES) -> Path:
     monkeypatch.setattr(assemble, "APPEND_ABOVE", 0 if append else 10**15)
     evidence = tmp / "evidence"
     if not evidence.exists():
-        for _, _, rel, _, _, maker in GOOD_FILES:
+        for _, _, rel, _, _, maker in files:
             (evidence / rel).parent.mkdir(parents=True, exist_ok=True)
             (evidence / rel).write_bytes(maker(tmp))
     workbook = tmp / "review.xlsx"
     if not workbook.exists():  # once: a workbook saved again differs (and is attached)
-        workbook = evidence_rows([row[:5] for row in GOOD_FILES], tmp)
+        workbook = evidence_rows([row[:5] for row in files], tmp)
     code, _, err = run_cli("bundle", str(workbook), "--evidence", str(evidence), "--out", str(out))
     assert code == 0, err
     return out / RID / f"{RID}-bundle.pdf"
@@ -140,8 +145,8 @@ def test_a_merged_file_of_2_gib_or_more_is_rewritten_not_appended_to(
     # digest pass over gigabytes); here "2 GiB" is lowered to any file at all
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1765000000")
     monkeypatch.setattr(assemble, "APPEND_BELOW", 1)
-    huge = _bundle(tmp_path, tmp_path / "huge", monkeypatch, append=True)
-    again = _bundle(tmp_path, tmp_path / "again", monkeypatch, append=True)
+    huge = _bundle(tmp_path, tmp_path / "huge", monkeypatch, append=True, files=LIGHT)
+    again = _bundle(tmp_path, tmp_path / "again", monkeypatch, append=True, files=LIGHT)
     data = huge.read_bytes()
     assert data == again.read_bytes()
     assert data.count(b"%%EOF") == 1 and data.count(b"startxref") == 1 and b"/ObjStm" not in data
@@ -152,7 +157,7 @@ def test_a_merged_file_of_2_gib_or_more_is_rewritten_not_appended_to(
     sidecar = json.loads((huge.parent / f"{RID}-bundle-manifest.json").read_text())
     assert sidecar["bundle"]["pdfa"] == "PDF/A-3b" and sidecar["revisions"] == 1
     monkeypatch.setattr(assemble, "APPEND_BELOW", 10**15)
-    rewritten = _bundle(tmp_path, tmp_path / "rewritten", monkeypatch, append=False)
+    rewritten = _bundle(tmp_path, tmp_path / "rewritten", monkeypatch, append=False, files=LIGHT)
     assert _described(huge) == _described(rewritten)
     code, out, _ = run_cli("verify", str(huge), "--evidence", str(tmp_path / "evidence"))
     assert code == 4 and "1 revision(s)" in out, out
@@ -166,7 +171,7 @@ def test_sizes_pdfa_cannot_hold_are_dropped_from_attachments(
 
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1765000000")
     monkeypatch.setattr(archive, "PDFA_LARGEST_INTEGER", 100)
-    bundle = _bundle(tmp_path, tmp_path / "out", monkeypatch, append=False)
+    bundle = _bundle(tmp_path, tmp_path / "out", monkeypatch, append=False, files=LIGHT)
     sidecar = json.loads((bundle.parent / f"{RID}-bundle-manifest.json").read_text())
     with pikepdf.open(bundle) as pdf:
         sizes = {name: spec.obj.EF.F.get("/Params", pikepdf.Dictionary()).get("/Size")
@@ -175,7 +180,7 @@ def test_sizes_pdfa_cannot_hold_are_dropped_from_attachments(
     assert all(size is None or int(size) <= 100 for size in sizes.values()), sizes
     assert sidecar["attachments"] and sidecar["bundle"]["pdfa"] == "PDF/A-3b"
     monkeypatch.setattr(archive, "PDFA_LARGEST_INTEGER", 2**31 - 1)
-    kept = _bundle(tmp_path, tmp_path / "kept", monkeypatch, append=False)
+    kept = _bundle(tmp_path, tmp_path / "kept", monkeypatch, append=False, files=LIGHT)
     with pikepdf.open(kept) as pdf:
         kept_sizes = [int(spec.obj.EF.F.Params.Size) for spec in pdf.attachments.values()]
     assert len(kept_sizes) == len(sizes) and max(kept_sizes) > 100
