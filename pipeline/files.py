@@ -41,6 +41,21 @@ def source_date(default: dt.datetime | None = None) -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
 
 
+def utf16_head(head: bytes) -> str | None:
+    """The start of a UTF-16 text file with its byte-order mark (Excel's "Unicode Text", a
+    UTF-16 CSV), decoded; None without the mark, or when it does not decode."""
+    codec = {b"\xff\xfe": "utf-16-le", b"\xfe\xff": "utf-16-be"}.get(head[:2])
+    if codec is None:
+        return None
+    body = head[2:len(head) - (len(head) % 2)]
+    for cut in (body, body[:-2]):  # a head read in blocks may end inside a surrogate pair
+        try:
+            return cut.decode(codec)
+        except UnicodeDecodeError:
+            continue
+    return None
+
+
 def user_cache(name: str) -> Path | None:
     """The folder for ``name`` in this user's cache: $XDG_CACHE_HOME/isms-review/<name>, else
     ~/.cache/isms-review/<name>; None when there is no home (a bare container): no cache."""

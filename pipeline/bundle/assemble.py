@@ -40,11 +40,12 @@ from . import archive, fonts, margins, pages, pdfa, update, volumes
 from .attach import Attachment, attach_data, from_disk, sha256_file
 from .control import Control, default_control, signature_page
 from .control import cover_rows as control_rows
+from .errortext import describe_error
 from .isolation import PartFailed, blame
 from .merge import FileAttachment, MergeFailed, Piece, check_alone, merge, set_id
 from .names import safe_name, unique
 from .options import BundleOptions, human
-from .sources import Source, collect, describe_error
+from .sources import Source, collect
 from .textlayer import ranges
 
 Groups = dict[str, tuple[str, str]]  # input ref → (clause, title), in contract order
@@ -1181,22 +1182,18 @@ def _rewrite(pdf: pikepdf.Pdf, target: Path, huge: bool) -> None:
     output as its /ID), or for a file of gigabytes without object streams and with the merged
     file's /ID kept (it is already a digest of what the file is made of; digesting gigabytes of
     output again would cost a pass over them)."""
-    if not huge:
-        pdf.save(target, deterministic_id=True, compress_streams=True, linearize=False,
-                 object_stream_mode=pikepdf.ObjectStreamMode.generate, fix_metadata_version=False)
-        return
+    common: dict[str, Any] = {"compress_streams": True, "linearize": False,
+                              "fix_metadata_version": False}
     ids = pdf.trailer.get("/ID")
-    identity = bytes(ids[0]) if isinstance(ids, Array) and len(ids) and len(bytes(ids[0])) == 16 else None
-    pdf.save(target, static_id=identity is not None, deterministic_id=identity is None,
-             compress_streams=True, linearize=False, fix_metadata_version=False,
-             object_stream_mode=pikepdf.ObjectStreamMode.disable)
-    if identity is None:
-        return
-    try:
-        set_id(target, identity)
-    except MergeFailed:  # a qpdf that writes its static /ID otherwise: let it digest the file
-        pdf.save(target, deterministic_id=True, compress_streams=True, linearize=False,
-                 fix_metadata_version=False, object_stream_mode=pikepdf.ObjectStreamMode.disable)
+    identity = bytes(ids[0]) if huge and isinstance(ids, Array) and len(ids) and len(bytes(ids[0])) == 16 \
+        else None
+    if identity is not None:
+        pdf.save(target, static_id=True, object_stream_mode=pikepdf.ObjectStreamMode.disable, **common)
+        with contextlib.suppress(MergeFailed):  # a qpdf writing its static /ID otherwise: digested below
+            set_id(target, identity)
+            return
+    mode = pikepdf.ObjectStreamMode.disable if huge else pikepdf.ObjectStreamMode.generate
+    pdf.save(target, deterministic_id=True, object_stream_mode=mode, **common)
 
 
 def _publish_volumes(whole: Path, out: Path, vols: list[volumes.Volume]) -> list[Path]:

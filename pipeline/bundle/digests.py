@@ -131,11 +131,8 @@ class _Hasher:
             rect = [float(v) for v in annot.get("/Rect")]
         except (TypeError, ValueError):
             return False
-        box = self.signature[1]
         return len(rect) == 4 and all(abs(a - b) <= 0.5 for a, b in zip(
-            (min(rect[0], rect[2]), min(rect[1], rect[3]), max(rect[0], rect[2]), max(rect[1], rect[3])),
-            (min(box[0], box[2]), min(box[1], box[3]), max(box[0], box[2]), max(box[1], box[3])),
-            strict=True))
+            _corners(rect), _corners(list(self.signature[1])), strict=True))
 
     def value(self, obj: Any, depth: int) -> bytes:
         if type(obj) in _NUMBERS:  # most values: what _scalar gives a number, without its tests
@@ -182,6 +179,11 @@ class _Hasher:
                 continue
             parts.append(key.encode() + b" " + self.value(obj[key], depth + 1))
         return b"<<" + b" ".join(parts) + b">>"
+
+
+def _corners(rect: list[float]) -> tuple[float, float, float, float]:
+    """A rectangle as (left, bottom, right, top), whichever corners it was given by."""
+    return min(rect[0], rect[2]), min(rect[1], rect[3]), max(rect[0], rect[2]), max(rect[1], rect[3])
 
 
 def _scalar(obj: Any) -> bytes:

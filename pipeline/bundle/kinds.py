@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from ..files import utf16_head
+
 Kind = Literal["pdf", "image", "office", "text", "as-is"]
 
 PDF = {".pdf"}
@@ -74,17 +76,8 @@ def classify(path: Path, rel: str, attach_as_is: bool = False) -> Accepted:
 
 def _utf16_text(head: bytes) -> bool:
     """UTF-16 text with its byte-order mark whose start decodes to printable text."""
-    codec = {b"\xff\xfe": "utf-16-le", b"\xfe\xff": "utf-16-be"}.get(head[:2])
-    if codec is None:
-        return False
-    body = head[2:len(head) - (len(head) % 2)]
-    for cut in (body, body[:-2]):  # the first 1 KiB may end inside a surrogate pair
-        try:
-            text = cut.decode(codec)
-        except UnicodeDecodeError:
-            continue
-        return all(ch.isprintable() or ch in "\t\r\n" for ch in text)
-    return False
+    text = utf16_head(head)
+    return text is not None and all(ch.isprintable() or ch in "\t\r\n" for ch in text)
 
 
 OOXML = {".docx", ".xlsx", ".pptx"}

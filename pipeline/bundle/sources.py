@@ -7,7 +7,6 @@ problem instead of ending the bundle. Every problem is collected so the user see
 from __future__ import annotations
 
 import datetime as dt
-import re
 import shutil
 import warnings
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -28,6 +27,7 @@ from ..workbook.inputs import RESULTS_REF
 from ..workbook.model import WorkbookData
 from . import kinds
 from .attach import sha256_file
+from .errortext import CUT_SHORT, describe_error
 from .forms import flatten_forms
 from .images import ImageRefused, image_pdf
 from .names import safe_name
@@ -209,21 +209,6 @@ def _isolated(source: Source, work: object) -> None:
             source.warnings.append(text)
 
 
-_REPR = re.compile(r"<[^<>]* at 0x[0-9a-f]+>")
-
-
-def describe_error(exc: BaseException, with_type: bool = True) -> str:
-    """One clean line: the exception's first line without Python reprs, cut to 120 characters."""
-    lines = str(exc).strip().splitlines()
-    text = _REPR.sub("the file", lines[0] if lines else "").strip()
-    if len(text) > 120:  # cut at a word, and say so
-        text = text[:120].rsplit(" ", 1)[0].rstrip(",;:") + " …"
-    if not with_type:
-        return text
-    name = type(exc).__name__
-    return f"{name}: {text}" if text else name
-
-
 def _check(source: Source, options: BundleOptions, accepted: dict[int, kinds.Accepted]) -> None:
     assert source.path is not None
     try:
@@ -312,7 +297,7 @@ def _open_pdf(source: Source, path: Path, prefix: Path, options: BundleOptions) 
         return
     except pikepdf.PdfError as exc:
         why = describe_error(exc, with_type=False).replace(f"{path}: ", "").replace(str(path), "the file")
-        if "unable to find trailer" in why or "not a PDF" in why:
+        if why == CUT_SHORT:
             source.problem = (f"'{source.rel}' is not a PDF, or too damaged for anything to be read "
                               "from it; get a fresh copy, or export the document to PDF again.")
         else:

@@ -34,6 +34,7 @@ from ..errors import UserError
 from ..workbook.evidence import EvidencePathError, resolve_evidence
 from . import digests
 from .document_digests import PARTS, active_content, document_digests
+from .errortext import describe_error
 from .manifest import Manifest, ManifestShape, VolumeRef, parse_manifest
 from .revisions import Revisions, read_revisions
 from .sign import SignatureCheck, check_signatures
@@ -164,11 +165,7 @@ def verify_bundle(path: Path, evidence: Path | None = None, trust: tuple[Path, .
     sidecar = _sidecar(path, result)
     revisions = read_revisions(data)
     result.revisions = revisions.count
-    if revisions.problem:
-        result.problem(revisions.problem)
-    if revisions.trailing:
-        result.problem(f"{revisions.trailing} byte(s) follow the end of the file's last revision: "
-                       "something was appended after the file was made.")
+    _check_file_end(revisions, result)
     try:
         pdf = pikepdf.open(io.BytesIO(data))  # the bytes hashed, not a re-read file
     except Exception as exc:
@@ -267,21 +264,9 @@ def _with_declaration(data: bytes) -> bytes:
     return buffer.getvalue()
 
 
-_LIBRARY_PREFIX = re.compile(r"^(?:stream )?<[^<>]* at 0x[0-9a-f]+>(?: \(object \d+ \d+\))?:\s*")
-_PLAIN = (("unable to find trailer dictionary while recovering damaged file",
-           "the file is cut short, damaged, or not a PDF"),
-          ("Loop detected in /Pages structure", "its page tree loops back on itself"))
-
-
 def _first_line(exc: BaseException) -> str:
-    """The library's message, without the Python object it names, in words where known."""
-    text = str(exc).strip().splitlines()
-    line = (text[0][:200] if text else type(exc).__name__).replace("\n", " ")
-    line = _LIBRARY_PREFIX.sub("", line)
-    for jargon, plain in _PLAIN:
-        if jargon in line:
-            return plain
-    return line
+    """The library's message in words for the user (see :mod:`.errortext`)."""
+    return describe_error(exc, with_type=False, limit=200) or type(exc).__name__
 
 
 def _guard(result: Verification, what: str, func: Any, *args: Any) -> Any:
@@ -367,21 +352,14 @@ def _check_volumes(path: Path, pdf: pikepdf.Pdf, manifest: Manifest, sidecar: di
                                "manifest: the volume was changed after it was made.")
         # the checks this volume's own file gets: revisions and bytes added after it was made
         revisions = read_revisions(data)
-        if revisions.problem:
-            result.problem(f"{where}: {revisions.problem}")
-        if revisions.trailing:
-            result.problem(f"{where}: {revisions.trailing} byte(s) follow the end of its last "
-                           "revision: something was appended after it was made.")
+        _check_file_end(revisions, result, where)
         for revision in revisions.items:
             if revision.number > manifest.revisions:
                 result.problem(f"{where}: an incremental update (bytes {revision.start}–{revision.end}) "
                                "was appended after the bundle was made.", revision=revision.number)
         try:
             with pikepdf.open(io.BytesIO(data)) as volume_pdf:
-                found = active_content(volume_pdf, frozenset(v.file for v in manifest.volumes))
-                if found:
-                    result.problem(f"{where} carries {', '.join(found)}, which isms-review never "
-                                   "puts in a bundle: added after it was made.")
+                _check_active(volume_pdf, manifest, result, where)
                 spec = volume_pdf.attachments.get("manifest.json")
                 if spec is None or json.loads(spec.get_file().read_bytes()) != manifest.raw:
                     result.problem(f"{where}: its embedded manifest differs from this volume's: it "
@@ -598,11 +576,23 @@ def _check_document(pdf: pikepdf.Pdf, manifest: Manifest, result: Verification) 
                            "changed after the bundle was made.")
 
 
-def _check_active(pdf: pikepdf.Pdf, manifest: Manifest | None, result: Verification) -> None:
+def _check_active(pdf: pikepdf.Pdf, manifest: Manifest | None, result: Verification,
+                  where: str = "") -> None:
+    """Active content the bundle never carries (a volume's links into another volume are its own)."""
     found = active_content(pdf, frozenset(v.file for v in manifest.volumes) if manifest else frozenset())
     if found:
-        result.problem(f"the file carries {', '.join(found)}, which isms-review never puts in a "
-                       "bundle: added after it was made.")
+        result.problem(f"{where or 'the file'} carries {', '.join(found)}, which isms-review never "
+                       "puts in a bundle: added after it was made.")
+
+
+def _check_file_end(revisions: Revisions, result: Verification, where: str = "") -> None:
+    """The revisions can be read and nothing follows the last one (``where``: which volume)."""
+    lead, whose, made = (f"{where}: ", "its", "it") if where else ("", "the file's", "the file")
+    if revisions.problem:
+        result.problem(lead + revisions.problem)
+    if revisions.trailing:
+        result.problem(f"{lead}{revisions.trailing} byte(s) follow the end of {whose} last revision: "
+                       f"something was appended after {made} was made.")
 
 
 def _check_links(pdf: pikepdf.Pdf, result: Verification) -> None:

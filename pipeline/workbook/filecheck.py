@@ -10,6 +10,7 @@ import zipfile
 from pathlib import Path
 
 from ..errors import UserError
+from ..files import utf16_head
 
 MAX_UNCOMPRESSED = 512 * 1024 * 1024  # all members together, as declared in the zip
 MAX_RATIO = 200  # declared size ÷ compressed size of the whole archive
@@ -81,10 +82,9 @@ def _explain_not_zip(path: Path, head: bytes) -> None:
 def _as_text(head: bytes) -> str:
     """The start of a text file in the encodings Excel and LibreOffice export CSV in (UTF-16
     with its mark, UTF-8, Windows-1252), or "" when it is not text."""
-    for mark, codec in ((b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be")):
-        if head.startswith(mark):
-            body = head[2:len(head) - (len(head) % 2)]
-            return body.decode(codec, errors="replace")
+    unicode_text = utf16_head(head)
+    if unicode_text is not None:
+        return unicode_text
     if b"\x00" in head:
         return ""
     text = head.decode("utf-8", errors="replace")  # a character cut at byte 4096 is no matter
