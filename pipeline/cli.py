@@ -34,6 +34,7 @@ from .files import source_date
 from .loop import NextReview, roll_forward
 from .signals_guard import Interrupted, interruptible
 from .workbook.annotate import annotate
+from .workbook.findings import finding
 from .workbook.template import build_workbook, write_workbook
 from .workbook.validate import STAGES, read_data
 
@@ -154,7 +155,26 @@ def _bundle_options(attach_as_is: tuple[str, ...], ocr: bool, max_file_size: str
 
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class JsonAwareGroup(click.Group):
+    """A usage error (a missing file, a bad option value) of a command run with ``--json`` is
+    still printed as that command's JSON envelope on stdout (exit 2), so a tool reading the
+    output never gets click's plain text instead."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        args = [*ctx._protected_args, *ctx.args]  # click clears them before the command parses
+        try:
+            return super().invoke(ctx)
+        except click.UsageError as exc:
+            if "--json" not in args[1:] or exc.ctx is None or exc.ctx is ctx:
+                raise
+            name = exc.ctx.info_name or ""
+            extra = {"verdict": None} if name == "verify" else {}
+            found = finding("usage-error", exc.format_message())
+            click.echo(dumps(envelope(name, [found], ok=False, error=exc.format_message(), **extra)))
+            raise
+
+
+@click.group(cls=JsonAwareGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="isms-review")
 def main() -> None:
     """isms-review: one Excel workbook in, a validated ISO/IEC 27001 clause 9.3 management

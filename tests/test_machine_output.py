@@ -111,3 +111,21 @@ def test_output_paths_under_a_missing_folder_are_errors(tmp_path: Path) -> None:
     code, _, err = run_cli("build", str(GOOD), "--evidence", str(EVIDENCE), "--out",
                            str(tmp_path / "typo" / "out"))
     assert code == 1 and "does not exist" in err and not (tmp_path / "typo").exists()
+
+
+def test_usage_errors_with_json_are_json(tmp_path: Path) -> None:
+    """A missing file, a bad option value or a missing argument: still the command's envelope
+    on stdout (exit 2, click's usage text on stderr), never click's text alone."""
+    missing = tmp_path / "no-such-bundle.pdf"
+    cases = [("verify", [str(missing), "--json"], "no-such-bundle.pdf"),
+             ("validate", [str(GOOD), "--json", "--stage", "bogus"], "bogus"),
+             ("bundle", ["--json"], "Missing argument")]
+    for command, args, named in cases:
+        code, out, err = run_cli(command, *args)
+        data = _json(out)
+        assert code == 2 and data["command"] == command and data["ok"] is False, (command, out)
+        assert [f["code"] for f in data["findings"]] == ["usage-error"], data
+        assert named in data["findings"][0]["message"] and "Usage:" in err
+        assert data.get("verdict", None) is None and ("verdict" in data) == (command == "verify")
+    code, out, err = run_cli("verify", str(missing))  # without --json: click's text only
+    assert code == 2 and out == "" and "does not exist" in err

@@ -71,6 +71,8 @@ CODES: dict[str, tuple[Severity, str]] = {
     "template-ignored": ("warning", "A file in the template folder that build will not use."),
     "schedule-invalid": ("error", "The schedule file has a problem."),
     "command-failed": ("error", "The command could not run (a file or the environment is at fault)."),
+    "usage-error": ("error", "The command line is wrong: an unknown option, a missing argument or "
+                    "a file that does not exist."),
     "evidence-unusable": ("error", "An evidence file cannot be put into the bundle."),
     "evidence-check": ("warning", "An evidence file is in the bundle, with something to check "
                        "(content removed, no text layer, outside references)."),
