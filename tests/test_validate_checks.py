@@ -358,6 +358,19 @@ def test_no_top_management_among_attendees(mutate: Mutate) -> None:
     the_finding(report, "no-top-management", "Attendees!D4")
 
 
+def test_top_management_ticked_with_x_is_one_error_per_cell(mutate: Mutate) -> None:
+    """'x' typed for Yes: each cell is an error; the sheet-wide top-management findings, which
+    only repeat them, are not added (pre-read and final)."""
+    def fn(wb: Workbook) -> None:
+        for row in range(5, 9):  # the four executives
+            wb["Attendees"][f"D{row}"] = "x"
+
+    for stage in ("pre-read", "final"):
+        code, report = validate_json(mutate(fn, source=FINAL), "--stage", stage)
+        errors = [(f["code"], f["cell"]) for f in report["findings"] if f["severity"] == "error"]
+        assert code == 1 and errors == [("not-in-list", f"Attendees!D{row}") for row in range(5, 9)], errors
+
+
 def test_top_management_absent_when_attendance_recorded(mutate: Mutate) -> None:
     def fn(wb: Workbook) -> None:
         for row in range(5, 9):  # the four executives

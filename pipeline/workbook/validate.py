@@ -46,11 +46,21 @@ def read_data(path: Path, contract: Contract | None = None) -> WorkbookData:
 _MISSING = frozenset({"decision-incomplete", "required-empty"})
 
 
+# sheet-wide findings that follow from one column's values: when some of that column's cells
+# cannot be read ('x' typed for Yes), the sheet-wide finding only repeats those cells' errors
+# (fixing them may clear it, or it comes back with the values the user meant)
+_FOLLOWS_FROM = {"no-top-management": "Top management", "top-management-absent": "Top management"}
+
+
 def one_per_cause(findings: list[Finding]) -> list[Finding]:
     """One finding per cause: a value reported missing where the same cell is already reported
-    as unreadable says the same thing twice, and contradicts what the user sees in the cell."""
+    as unreadable says the same thing twice, and contradicts what the user sees in the cell;
+    a sheet-wide finding drawn from a column with unreadable cells repeats them."""
     unreadable = {(f.sheet, f.cell) for f in findings if f.cell and f.code not in _MISSING}
-    return [f for f in findings if not (f.code in _MISSING and (f.sheet, f.cell) in unreadable)]
+    columns = {(f.sheet, f.column) for f in findings
+               if f.severity == "error" and f.column and f.code not in _MISSING}
+    return [f for f in findings if not (f.code in _MISSING and (f.sheet, f.cell) in unreadable)
+            and (f.sheet, _FOLLOWS_FROM.get(f.code)) not in columns]
 
 
 def validate_workbook(
