@@ -35,10 +35,17 @@ def number(value: float | int | None, unit: str = "") -> str:
 
 
 def percent(ratio: float | None) -> str:
-    """A share (0.56) as a whole percentage: "56%"."""
+    """A share (0.56) as a whole percentage: "56%" — with one decimal where a whole number
+    would say 0% or 100% of a share that is neither ("0.5%", "99.6%", "<0.1%")."""
     if ratio is None or not math.isfinite(ratio):
         return NOT_AVAILABLE
-    return f"{ratio:.0%}"
+    whole = f"{ratio:.0%}"
+    if ratio in (0, 1) or whole.lstrip("-") not in ("0%", "100%"):
+        return whole
+    fine = f"{ratio:.1%}"
+    if fine.lstrip("-") == "0.0%":
+        return "<0.1%" if ratio > 0 else ">-0.1%"
+    return "99.9%" if fine == "100.0%" else fine
 
 
 def percentage_cell(value: float | None) -> str:

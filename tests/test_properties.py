@@ -84,6 +84,18 @@ def test_day_first_text_dates_are_read_or_called_ambiguous(day: dt.date) -> None
         assert value is None and problem[0] == "ambiguous-date"
 
 
+@given(st.dates(min_value=dt.date(1900, 1, 1), max_value=dt.date(2999, 12, 31)),
+       st.sampled_from(["%d %B %Y", "%d %b %Y", "%B %d, %Y", "%b %d %Y", "%d-%b-%Y", "%d Sept %Y"]))
+def test_dates_with_month_names_are_read(day: dt.date, form: str) -> None:
+    """Every common spelling of the month, "Sept" included (the four-letter form)."""
+    if "Sept" in form and day.month != 9:
+        day = day.replace(month=9, day=min(day.day, 30))
+    value, problem = parse_date_text(day.strftime(form))
+    assert value == day and problem is not None and problem[0] == "date-as-text"
+    if day.month == 9:
+        assert parse_period(day.strftime("Sept %Y")) == month(day.year, 9)
+
+
 @cache
 def _good_raw() -> RawWorkbook:
     return read_workbook(GOOD)

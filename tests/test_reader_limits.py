@@ -182,8 +182,9 @@ def test_the_check_never_lets_through_what_the_reader_cannot_hold(tmp_path: Path
 
 @pytest.mark.parametrize(("value", "why"), [
     ("0001-01-01", "outside the years 1900 to 9998"),
-    (dt.datetime(1, 1, 1), "before 1900 or a negative number"),
-    (-5, "before 1900 or a negative number"),
+    (dt.datetime(1, 1, 1), "0 or a negative number formatted as a date"),
+    (-5, "0 or a negative number formatted as a date"),
+    (0, "0 or a negative number formatted as a date"),
     ("9999-12-31", "outside the years 1900 to 9998"),
 ])
 def test_dates_outside_the_supported_years_are_findings(mutate: Mutate, value: object, why: str) -> None:
@@ -194,7 +195,20 @@ def test_dates_outside_the_supported_years_are_findings(mutate: Mutate, value: o
     code, report = validate_json(mutate(fn))
     assert code == 1
     hit = the_finding(report, "date-out-of-range", "Review!B8")
-    assert why in hit["message"]
+    assert why in hit["message"] and "00:00" not in hit["message"]  # not the reader's stand-in
+
+
+def test_cell_problems_quote_what_was_typed(mutate: Mutate) -> None:
+    """A serial typed as text gets the same hint as a number cell; TRUE is quoted as TRUE."""
+    def fn(wb: Workbook) -> None:
+        wb["Review"]["B9"] = "46326"  # Period end, as text
+        wb["d3 Audits"]["F5"] = True  # Majors
+
+    _, report = validate_json(mutate(fn))
+    serial = the_finding(report, "wrong-type", "Review!B9")
+    assert "it may be the date 2026-10-31" in serial["message"], serial
+    typed = the_finding(report, "wrong-type", "'d3 Audits'!F5")
+    assert "'Majors' 'TRUE' is not a number" in typed["message"], typed
 
 
 def test_dates_at_the_edges_of_the_supported_years_are_read(mutate: Mutate) -> None:

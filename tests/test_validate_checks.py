@@ -48,6 +48,20 @@ def test_misspelt_sheet_is_missing_with_suggestion(mutate: Mutate) -> None:
     assert "f Risk register" in hit["message"] and hit["severity"] == "error"
 
 
+def test_a_workbook_with_none_of_our_sheets_is_one_finding(tmp_path: Path) -> None:
+    """Not a review workbook at all (a blank file, another report): one error saying so and
+    how to start, not one 'missing-sheet' per sheet of the contract."""
+    other = Workbook()
+    other.active.title = "Sheet1"
+    other.active["A1"] = "Quarterly sales"
+    path = tmp_path / "sales.xlsx"
+    other.save(path)
+    code, report = validate_json(path)
+    assert code == 1 and [f["code"] for f in report["findings"]] == ["missing-sheet"], report
+    assert "not a management-review workbook" in report["findings"][0]["message"]
+    assert "new-workbook" in report["findings"][0]["message"]
+
+
 @pytest.mark.parametrize("lose", ["sheet", "ID column"])
 def test_an_unreadable_register_is_one_finding_not_a_cascade_of_references(
         mutate: Mutate, lose: str) -> None:

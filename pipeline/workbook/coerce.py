@@ -25,6 +25,7 @@ CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
 _ISO_DATE = re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[T ][0-9:.]+Z?)?$")
 _NUMERIC_DATE = re.compile(r"^(\d{1,2})[-/.](\d{1,2})[-/.](\d{4}|\d{2})$")
 _WORD_DATE_FORMATS = ("%d %B %Y", "%d %b %Y", "%B %d %Y", "%b %d %Y", "%d-%b-%Y", "%d-%B-%Y")
+_SEPT = re.compile(r"\bsept\b\.?", re.I)  # "30 Sept 2026": the common four-letter form
 _TIME = re.compile(r"^(\d{1,2})(?:[:.h](\d{2})(?::(\d{2}))?)?\s*([ap]\.?m\.?)?$", re.I)
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
 _SEVERAL_PEOPLE = re.compile(r"\s(?:and|&|\+)\s|[/;\n]", re.I)
@@ -135,11 +136,13 @@ def parse_date_text(text: str) -> tuple[dt.date | None, Problem | None]:
         return value, ("date-as-text", f"was read as {value.isoformat()}; type dates as YYYY-MM-DD.")
     for fmt in _WORD_DATE_FORMATS:
         try:
-            value = dt.datetime.strptime(text.replace(",", ""), fmt).date()
+            value = dt.datetime.strptime(_SEPT.sub("Sep", text.replace(",", "")), fmt).date()
         except ValueError:
             continue
         return value, ("date-as-text", f"was read as {value.isoformat()}; type dates as YYYY-MM-DD.")
-    return None, ("wrong-type", "is not a date; type it as YYYY-MM-DD or pick it from the calendar.")
+    number = _to_number(text)
+    hint = _excel_serial_hint(number) if number is not None else ""
+    return None, ("wrong-type", f"is not a date{hint}; type it as YYYY-MM-DD or pick it from the calendar.")
 
 
 def _date(col: Column, raw: Any) -> Result:
@@ -153,8 +156,8 @@ def _date(col: Column, raw: Any) -> Result:
     if isinstance(raw, dt.time) and raw == dt.time():
         # the reader's value for a date-formatted cell holding 0 or a negative number (a date
         # before 1900, which Excel cannot show either)
-        return None, ("date-out-of-range", f"is a date before {FIRST_YEAR} or a negative "
-                      "number formatted as a date (Excel shows ####); type the date as "
+        return None, ("date-out-of-range", "holds 0 or a negative number formatted as a date "
+                      "(Excel shows 1900-01-00 or ####): no real date; type the date as "
                       "YYYY-MM-DD.")
     if isinstance(raw, int | float) and not isinstance(raw, bool):
         hint = _excel_serial_hint(raw)

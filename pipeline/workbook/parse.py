@@ -11,6 +11,7 @@ not one per empty cell; the cells covered by a merge are not reported again as e
 
 from __future__ import annotations
 
+import datetime as dt
 import operator
 from collections.abc import Iterator, Sequence
 from typing import Any
@@ -87,6 +88,14 @@ def _match_sheets(
             "sheet-renamed", f"The sheet '{rawsheet.name}' was read as '{sheet.name}' because "
             f"{hits} of its headings match; rename it to '{sheet.name}' (double-click the tab).",
             rawsheet.name, value=rawsheet.name))
+    if not found:  # not one sheet of ours: one finding, not one per sheet
+        names = ", ".join(f"'{s.name}'" for s in contract.data_sheets[:3])
+        findings.append(finding(
+            "missing-sheet", f"None of the sheets of a review workbook ({names}, …) is in this "
+            "file, so it is not a management-review workbook (or it is the wrong file). Start "
+            "from a blank one (isms-review new-workbook review.xlsx) and copy your data into it.",
+            contract.data_sheets[0].name, value=", ".join(raw.sheets)[:200]))
+        return found
     for sheet in contract.data_sheets:
         if sheet.name in found:
             continue
@@ -469,6 +478,9 @@ def _problem(
     sheet: Sheet, col: Column, r: int, c: int, value: Any, problem: tuple[str, str], name: str = ""
 ) -> Finding:
     code, message = problem
-    shown = clean_text(value)
+    if isinstance(value, dt.time) and code == "date-out-of-range":  # what the reader made of 0 or
+        return finding(code, f"'{col.name}' {message}", name or sheet.name, r + 1, c,  # less
+                       column=col.name)
+    shown = ("TRUE" if value else "FALSE") if isinstance(value, bool) else clean_text(value)  # as typed
     return finding(code, f"'{col.name}' {shown!r} {message}", name or sheet.name, r + 1, c,
                    value=shown, column=col.name)

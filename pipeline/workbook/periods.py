@@ -19,7 +19,7 @@ _YEAR = re.compile(r"^(?:FY|CY)?\s*(\d{4})$", re.I)
 _MONTH_NAME = re.compile(r"^([A-Za-z]{3,9})[-/ .,]*(\d{4})$")
 _MONTHS = {m.lower(): i for i, m in enumerate(calendar.month_name) if m} | {
     m.lower(): i for i, m in enumerate(calendar.month_abbr) if m
-}
+} | {"sept": 9}  # the common four-letter form
 
 
 @dataclass(frozen=True, order=True)
