@@ -388,3 +388,20 @@ def test_same_inputs_give_the_same_bytes(good: dict[str, Any], tmp_path: Path,
         assert code == 0, err
         outputs.append((tmp_path / name / RID / f"{RID}-bundle.pdf").read_bytes())
     assert outputs[0] == outputs[1]
+
+
+def test_characters_no_font_can_show_are_named(tmp_path: Path) -> None:
+    """Emoji and Devanagari in a title: DejaVu and the CJK fallback lack them, so the bundle
+    says which characters print as boxes (CJK and Greek, which a font shows, are not named)."""
+    from pipeline.bundle.pages import uncovered, unshowable
+
+    assert unshowable(uncovered(["Pilot 🚚 पायलट", CJK, GREEK])) == sorted(set("🚚पायलट"))
+    evidence = tmp_path / "evidence"
+    evidence.mkdir()
+    (evidence / "one.pdf").write_bytes(make.text_pdf(1, "one"))
+    workbook = evidence_rows([("EV-1", "Delivery pilot 🚚", "one.pdf", "a", "Priya Natarajan")], tmp_path)
+    code, out, err = run_cli("bundle", str(workbook), "--evidence", str(evidence),
+                             "--out", str(tmp_path / "out"), "--allow-incomplete", "--json")
+    report = json.loads(out)
+    named = [f["message"] for f in report["findings"] if "empty boxes" in f["message"]]
+    assert code == 0 and len(named) == 1 and "🚚" in named[0], (out, err)

@@ -947,6 +947,10 @@ def _assemble(data: WorkbookData, workbook: Path, sources: list[Source], out: Pa
                    if problems else str(len(sources))), *_cover_extra(sources),
                   ("Archival format", archival), *control_rows(control, data)]
     fallback = bool(unshowable)
+    boxes = pages.unshowable(unshowable)
+    glyphs = [f"the bundle's own pages (cover, index, stamps) show {''.join(boxes[:20])} as empty "
+              "boxes: no installed font has them (emoji or a script such as Devanagari); write "
+              "those titles or names without them, or install a font that covers them"] if boxes else []
     canvas = pages.Canvas(when, fallback)
     cover_drawn = canvas.cover(title, cover_rows, status)
     groups_ = groups(data)
@@ -1051,7 +1055,7 @@ def _assemble(data: WorkbookData, workbook: Path, sources: list[Source], out: Pa
     notes = [f"{key[3:]}: {note}" for key, note in oversize.items()]
     if vols:
         return _volume_result(written, vols, manifest_path, manifest_json, total, complete, problems,
-                              [*_warnings(sources), *notes], check)
+                              [*_warnings(sources), *notes, *glyphs], check)
     (digest,), (conformance,) = _hashed_while_validated(written, check)
     size = out.stat().st_size
     sidecar = {**json.loads(manifest_json), "bundle": {
@@ -1060,7 +1064,7 @@ def _assemble(data: WorkbookData, workbook: Path, sources: list[Source], out: Pa
     atomic_write_bytes(manifest_path, json.dumps(sidecar, indent=2, ensure_ascii=False).encode())
     offenders = {} if conformance.passed or not check else archive.offenders(
         out, conformance, [(p.key, p.start, p.pages) for p in parts if p.key.startswith(("ev:", "doc:"))])
-    return BundleResult(out, manifest_path, total, complete, problems, digest, _warnings(sources),
+    return BundleResult(out, manifest_path, total, complete, problems, digest, [*_warnings(sources), *glyphs],
                         conformance.level, conformance.summary(),
                         {k: v for k, v in offenders.items() if k not in blocked})
 

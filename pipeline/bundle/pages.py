@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib.util
+import unicodedata
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -73,6 +74,30 @@ def uncovered(texts: list[str]) -> list[str]:
     """Characters DejaVu Sans cannot show (so the CJK fallback font is needed)."""
     covered = _dejavu_chars()
     return sorted({ch for text in texts for ch in text if ord(ch) > 126 and ord(ch) not in covered})
+
+
+@cache
+def _fallback_chars() -> frozenset[int]:
+    from fontTools.ttLib import TTCollection, TTFont
+
+    path = cjk_font()
+    if path is None:
+        return frozenset()
+    if path.suffix.lower() == ".ttc":
+        with TTCollection(path, lazy=True) as fonts:
+            return frozenset(fonts.fonts[0].getBestCmap())
+    with TTFont(path, lazy=True) as font:
+        return frozenset(font.getBestCmap())
+
+
+def unshowable(chars: list[str]) -> list[str]:
+    """Of ``chars`` (from :func:`uncovered`), those the fallback font cannot show either: they
+    print as empty boxes (emoji, scripts such as Devanagari that no installed font covers)."""
+    if not chars:
+        return []
+    covered = _fallback_chars()
+    return [ch for ch in chars if ord(ch) not in covered and not ch.isspace()
+            and unicodedata.category(ch) not in ("Mn", "Me", "Cf")]
 
 
 class Canvas:
