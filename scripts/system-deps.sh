@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # System packages isms-review needs beyond Python: LibreOffice Writer and Calc (DOCX/XLSX ->
 # PDF), the metric-compatible Calibri/Cambria and Helvetica/Times/Courier (Liberation) fonts,
-# a CJK font for the bundle's own pages,
+# a CJK font for the bundle's own pages, Noto and Symbola for other scripts and emoji,
 # poppler (pdftoppm) and qpdf for the tests and the benchmark.
 # Installs only what is missing; uses apt-get (Debian/Ubuntu), with sudo when not root.
 set -euo pipefail
@@ -12,6 +12,10 @@ command -v soffice >/dev/null 2>&1 || command -v libreoffice >/dev/null 2>&1 || 
 { command -v fc-list >/dev/null 2>&1 && fc-list | grep -qi carlito; } || need+=(fonts-crosextra-carlito fonts-crosextra-caladea)
 # metric-compatible Helvetica/Times/Courier, embedded in evidence PDFs that name them (PDF/A)
 [ -e /usr/share/fonts/truetype/liberation2/LiberationSans-Regular.ttf ] || need+=(fonts-liberation2)
+# most of the world's scripts (Noto) and emoji in one colour (Symbola: a colour emoji font
+# would put bitmaps into the PDF/A documents) for text typed in the workbook
+[ -e /usr/share/fonts/truetype/noto/NotoSansDevanagari-Regular.ttf ] || need+=(fonts-noto-core)
+[ -e /usr/share/fonts/truetype/ancient-scripts/Symbola_hint.ttf ] || need+=(fonts-symbola)
 command -v pdftoppm >/dev/null 2>&1 || need+=(poppler-utils)
 command -v qpdf >/dev/null 2>&1 || need+=(qpdf)
 if [ ${#need[@]} -eq 0 ]; then

@@ -391,17 +391,23 @@ def test_same_inputs_give_the_same_bytes(good: dict[str, Any], tmp_path: Path,
 
 
 def test_characters_no_font_can_show_are_named(tmp_path: Path) -> None:
-    """Emoji and Devanagari in a title: DejaVu and the CJK fallback lack them, so the bundle
-    says which characters print as boxes (CJK and Greek, which a font shows, are not named)."""
+    """Devanagari in a title: neither DejaVu nor the fallback fonts (CJK, Symbola for emoji)
+    have it, so the bundle says which characters print as boxes; the emoji, CJK and Greek,
+    which a font shows, are not named."""
     from pipeline.bundle.pages import uncovered, unshowable
 
-    assert unshowable(uncovered(["Pilot 🚚 पायलट", CJK, GREEK])) == sorted(set("🚚पायलट"))
+    assert unshowable(uncovered(["Pilot 🚚 पायलट", CJK, GREEK])) == sorted(set("पायलट"))  # Symbola: 🚚
     evidence = tmp_path / "evidence"
     evidence.mkdir()
     (evidence / "one.pdf").write_bytes(make.text_pdf(1, "one"))
-    workbook = evidence_rows([("EV-1", "Delivery pilot 🚚", "one.pdf", "a", "Priya Natarajan")], tmp_path)
+    workbook = evidence_rows([("EV-1", "Delivery pilot 🚚 पायलट", "one.pdf", "a", "Priya Natarajan")],
+                             tmp_path)
     code, out, err = run_cli("bundle", str(workbook), "--evidence", str(evidence),
                              "--out", str(tmp_path / "out"), "--allow-incomplete", "--json")
     report = json.loads(out)
     named = [f["message"] for f in report["findings"] if "empty boxes" in f["message"]]
-    assert code == 0 and len(named) == 1 and "🚚" in named[0], (out, err)
+    assert code == 0 and len(named) == 1, (out, err)
+    assert set("पायलट") <= set(named[0]) and "🚚" not in named[0], named
+    bundle = next((tmp_path / "out").rglob("*-bundle.pdf"))
+    with pdfplumber.open(bundle) as pdf:  # the emoji is drawn, in the fallback font
+        assert "🚚" in (pdf.pages[1].extract_text() or "") + (pdf.pages[2].extract_text() or "")

@@ -949,8 +949,9 @@ def _assemble(data: WorkbookData, workbook: Path, sources: list[Source], out: Pa
     fallback = bool(unshowable)
     boxes = pages.unshowable(unshowable)
     glyphs = [f"the bundle's own pages (cover, index, stamps) show {''.join(boxes[:20])} as empty "
-              "boxes: no installed font has them (emoji or a script such as Devanagari); write "
-              "those titles or names without them, or install a font that covers them"] if boxes else []
+              "boxes: their fonts (DejaVu Sans, and WenQuanYi and Symbola as fallbacks) do not "
+              "have them (a script such as Devanagari); write those titles or names in Latin "
+              "letters too"] if boxes else []
     canvas = pages.Canvas(when, fallback)
     cover_drawn = canvas.cover(title, cover_rows, status)
     groups_ = groups(data)

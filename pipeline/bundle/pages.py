@@ -1,6 +1,7 @@
 """The bundle's own pages, drawn with fpdf2 in embedded Unicode fonts (DejaVu Sans for Latin,
-Greek and Cyrillic; WenQuanYi Micro Hei as a fallback for CJK when some text needs it), so
-names in any script are real, extractable text.
+Greek and Cyrillic; WenQuanYi Micro Hei for CJK and Symbola for emoji as fallbacks when some
+text needs them), so names in most scripts are real, extractable text (what no font has is
+named in a warning: :func:`unshowable`).
 
 All generated pages of one layout pass are drawn on one :class:`Canvas` (loading fonts is the
 expensive part) and cut into parts afterwards. Pages that need links (index, coverage matrix,
@@ -76,22 +77,33 @@ def uncovered(texts: list[str]) -> list[str]:
     return sorted({ch for text in texts for ch in text if ord(ch) > 126 and ord(ch) not in covered})
 
 
+# emoji and symbols in one colour (make setup installs it): the second fallback font
+SYMBOLS = Path("/usr/share/fonts/truetype/ancient-scripts/Symbola_hint.ttf")
+
+
+def fallback_fonts() -> list[tuple[str, Path]]:
+    """The fallback fonts installed, in the order fpdf tries them."""
+    found = [("CJK", cjk_font()), ("Symbols", SYMBOLS if SYMBOLS.is_file() else None)]
+    return [(name, path) for name, path in found if path is not None]
+
+
 @cache
 def _fallback_chars() -> frozenset[int]:
     from fontTools.ttLib import TTCollection, TTFont
 
-    path = cjk_font()
-    if path is None:
-        return frozenset()
-    if path.suffix.lower() == ".ttc":
-        with TTCollection(path, lazy=True) as fonts:
-            return frozenset(fonts.fonts[0].getBestCmap())
-    with TTFont(path, lazy=True) as font:
-        return frozenset(font.getBestCmap())
+    covered: set[int] = set()
+    for _, path in fallback_fonts():
+        if path.suffix.lower() == ".ttc":
+            with TTCollection(path, lazy=True) as fonts:
+                covered.update(fonts.fonts[0].getBestCmap())
+        else:
+            with TTFont(path, lazy=True) as font:
+                covered.update(font.getBestCmap())
+    return frozenset(covered)
 
 
 def unshowable(chars: list[str]) -> list[str]:
-    """Of ``chars`` (from :func:`uncovered`), those the fallback font cannot show either: they
+    """Of ``chars`` (from :func:`uncovered`), those the fallback fonts cannot show either: they
     print as empty boxes (emoji, scripts such as Devanagari that no installed font covers)."""
     if not chars:
         return []
@@ -110,10 +122,11 @@ class Canvas:
         pdf.set_auto_page_break(True, MARGIN)
         pdf.add_font("DejaVu", "", DEJAVU / "DejaVuSans.ttf")
         pdf.add_font("DejaVu", "B", DEJAVU / "DejaVuSans-Bold.ttf")
-        cjk = cjk_font() if fallback else None
-        if cjk is not None:  # costs about a second to load: only when some text needs it
-            pdf.add_font("CJK", "", cjk)
-            pdf.set_fallback_fonts(["CJK"])
+        fonts = fallback_fonts() if fallback else []
+        for name, path in fonts:  # costs about a second to load: only when some text needs it
+            pdf.add_font(name, "", path)
+        if fonts:
+            pdf.set_fallback_fonts([name for name, _ in fonts])
         pdf.set_font("DejaVu", size=10)
         self.pdf = pdf
         self._parts: list[Drawn] = []

@@ -23,6 +23,7 @@ from ..analysis import Analysis, analyse
 from ..bundle.assemble import BundleResult
 from ..bundle.sources import office_inputs, stage_office
 from ..documents.context import build_context
+from ..documents.glyphs import unshowable_text
 from ..documents.limits import check_page_budget, conversion_limit
 from ..documents.model import ReviewContext
 from ..documents.pdfcheck import BackgroundCheck
@@ -96,6 +97,7 @@ def prepare(o: BuildOptions) -> Prepared:
     o.progress("validating the workbook")
     checked = gate(o.workbook, o.evidence, o.previous, o.stage)
     data = checked.data
+    checked.report.findings.extend(unshowable_text(data))  # boxes in the documents: said first
     o.progress("analysing")
     analysis = analyse(data, changes=checked.changes)
     charts = analysis.charts()  # matplotlib: loaded only when charts are drawn

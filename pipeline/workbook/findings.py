@@ -93,6 +93,8 @@ CODES: dict[str, tuple[Severity, str]] = {
     "no-heading-row": ("error", "No row of a sheet holds the column headings."),
     "heading-row-moved": ("warning", "A sheet's headings are far below the top; the rows above are ignored."),
     "sheet-renamed": ("warning", "A sheet was found by its headings under another name."),
+    "text-unshowable": ("warning", "Text has characters (emoji, a script) that no installed font "
+                        "can show: the documents print empty boxes for them."),
     "hidden-rows": ("warning", "Rows of a register are hidden but are read as part of the review."),
     "hidden-sheet": ("warning", "A hidden sheet has the name of a review sheet; the choice made is stated."),
     "timezone-mapped": ("warning", "A time-zone abbreviation or offset was read as the zone named."),
