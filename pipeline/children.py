@@ -16,6 +16,7 @@ import contextlib
 import multiprocessing
 import os
 import signal
+import sys
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -41,8 +42,18 @@ class ChildResult:
         return self.kind == "ok"
 
 
+def _quiet_stop(unraisable: Any) -> None:
+    """A stop signal that arrived inside a callback Python cannot raise from (a weakref's, a
+    finaliser's): Python would print "Exception ignored …" with a traceback on the user's
+    terminal and carry on; the child ends at once instead, quietly (its parent is stopping it)."""
+    if isinstance(unraisable.exc_value, Interrupted):
+        os._exit(unraisable.exc_value.exit_code)
+    sys.__unraisablehook__(unraisable)
+
+
 def _child(conn: Connection, parent_pid: int, fn: Callable[..., Any], args: tuple[Any, ...]) -> None:
     reset_in_child()
+    sys.unraisablehook = _quiet_stop
     try:
         with interruptible():
             die_with_parent(parent_pid)  # a parent killed with SIGKILL takes this child along

@@ -157,3 +157,32 @@ def test_sigkill_at_ten_random_moments_of_a_real_build(packs: dict[str, object],
     outcomes = [kill_at(packs, tmp_path_factory.mktemp("kill"), rng.uniform(0.5, duration * 1.05))
                 for _ in range(10)]
     assert "old" in outcomes  # each outcome was checked whole inside kill_at
+
+
+class _Held:
+    pass
+
+
+def _stopped_inside_a_finaliser() -> None:
+    import weakref
+
+    held = _Held()
+    weakref.finalize(held, time.sleep, 30)  # the stop signal arrives while this runs
+    del held
+    time.sleep(30)
+
+
+def test_a_child_stopped_inside_a_finaliser_ends_quietly_at_once(capfd: pytest.CaptureFixture[str]) -> None:
+    """The build stops its PDF/A check child with SIGTERM when it refuses: a signal landing in
+    a callback Python cannot raise from printed "Exception ignored … stopped by SIGTERM" with a
+    traceback on the user's terminal, and the child ran on until killed."""
+    from pipeline.children import Child
+
+    child = Child(_stopped_inside_a_finaliser, grace=10)
+    time.sleep(1.0)  # inside the finaliser's sleep by now
+    start = time.monotonic()
+    child.close()
+    elapsed = time.monotonic() - start
+    err = capfd.readouterr().err
+    assert "Exception ignored" not in err and "Traceback" not in err and "SIGTERM" not in err, err
+    assert elapsed < 5, elapsed  # ended on the signal, not killed after the grace period
