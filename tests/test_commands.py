@@ -124,3 +124,23 @@ def test_validate_stage_final_reports_what_build_final_refuses(
     assert sorted(set(re.findall(r"\b(decision-incomplete|top-management-absent)\b", err))) == \
         [c for c in final_codes if c in ("decision-incomplete", "top-management-absent")]
     assert not (tmp_path / "out" / "MR-2026-H2").exists()
+
+
+def test_documents_folder_is_found_inside_the_review_folder(tmp_path: Path) -> None:
+    """--documents given the review's folder (as the README's example does) finds the final
+    pack inside it, else the pre-read pack; a folder with none of the documents is an error,
+    never a bundle silently without its agenda, pre-read and minutes."""
+    from pipeline.commands.bundle import documents_given
+    from pipeline.errors import UserError
+
+    rid = "MR-2026-H2"
+    for stage, names in (("pre-read", ("agenda", "pre-read", "minutes-form")), ("final", ("minutes",))):
+        (tmp_path / stage).mkdir()
+        for name in names:
+            (tmp_path / stage / f"{rid}-{name}.pdf").write_bytes(b"%PDF-1.7\n")
+    assert documents_given(tmp_path, rid) == {"minutes": tmp_path / "final" / f"{rid}-minutes.pdf"}
+    assert set(documents_given(tmp_path / "pre-read", rid)) == {"agenda", "pre-read", "minutes-form"}
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(UserError, match=r"no meeting document of MR-2026-H2 .* output/MR-2026-H2/final"):
+        documents_given(empty, rid)

@@ -12,6 +12,7 @@ from ..bundle.assemble import BundleResult, make_bundle
 from ..bundle.control import Control
 from ..bundle.options import BundleOptions
 from ..documents.results import input_outcomes
+from ..errors import UserError
 from ..files import safe_name, source_date
 from ..workbook.findings import Finding
 from ..workbook.inputs import RESULTS_REF, input_specs
@@ -41,6 +42,20 @@ def find_documents(folder: Path | None, review_id: str) -> dict[str, Path]:
     return docs
 
 
+def documents_given(folder: Path, review_id: str) -> dict[str, Path]:
+    """The meeting documents in ``folder`` (--documents): the folder itself, else — given the
+    review's folder, as build writes it — its final pack, else its pre-read pack. A folder
+    holding none of them is a mistake, not a bundle without documents."""
+    for place in (folder, folder / "final", folder / "pre-read"):
+        docs = find_documents(place, review_id)
+        if docs:
+            return docs
+    names = ", ".join(f"{review_id}-{suffix}.pdf" for suffix in SUFFIXES.values())
+    raise UserError(f"--documents {folder}: no meeting document of {review_id} is in this folder "
+                    f"(nor in its final/ or pre-read/ folder); expected {names}. Give the folder "
+                    f"build wrote them to, e.g. output/{review_id}/final.")
+
+
 def bundle_review(data: WorkbookData, workbook: Path, evidence: Path, out_pdf: Path,
                   documents: dict[str, Path], *, allow_incomplete: bool = False,
                   when: dt.datetime | None = None, title: str = "Management review evidence bundle",
@@ -68,7 +83,7 @@ def bundle_command(workbook: Path, evidence: Path, out: Path, documents: Path | 
     data = checked.data
     review_id = safe_name(data.review.review_id or "review")
     target = out / review_id / f"{review_id}-bundle.pdf"
-    found = find_documents(documents, review_id)
+    found = documents_given(documents, review_id) if documents is not None else {}
     return bundle_review(data, workbook, evidence, target, found,
                          allow_incomplete=allow_incomplete, sign=sign, password=password,
                          options=options, final="minutes" in found)
