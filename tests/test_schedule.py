@@ -22,7 +22,7 @@ from openpyxl import load_workbook
 
 from pipeline.schedule.config import ReviewSchedule, load_schedule
 from pipeline.schedule.due import due_date, due_moment
-from pipeline.schedule.runner import run_due
+from pipeline.schedule.runner import describe, run_due
 from pipeline.schedule.state import locked, state_path
 
 from .conftest import EVIDENCE, GOOD, ROOT, run_cli
@@ -108,6 +108,26 @@ def test_waits_then_generates_exactly_once_then_reissues_on_change(tmp_path: Pat
     v2 = tmp_path / "out" / "acme" / "v2" / "MR-2026-H2"
     assert "replaces version 1" in (v2 / "CHANGES.txt").read_text()
     assert digest(v1) == before  # a generated version is never overwritten
+
+
+def test_after_the_meeting_no_pre_read_is_made_and_nothing_fails(tmp_path: Path, workbook: Path) -> None:
+    """Attendance and approval are typed in after the meeting: the scheduler does not try to
+    re-issue the pre-read (build would refuse it without --reissue, which the schedule cannot
+    give), does not fail or retry, and says so once per run."""
+    r = review(tmp_path, workbook=workbook)
+    assert run_due([r], DUE + dt.timedelta(minutes=1))[0].status == "generated"
+    wb = load_workbook(workbook)
+    wb["Review"]["B14"] = "Board room, 6th floor"  # the workbook changes after the meeting
+    wb.save(workbook)
+    for minute in (0, 2):
+        now = dt.datetime(2026, 11, 27, 9, minute, tzinfo=LONDON)
+        after = run_due([r], now)[0]
+        assert (after.status, after.version) == ("meeting-held", 1), after
+        assert "26 November 2026 has taken place" in after.detail
+    assert len(versions(tmp_path)) == 1 and not (tmp_path / "out" / "acme" / "v2.failed.txt").exists()
+    assert describe(r, dt.datetime(2026, 11, 27, 9, 5, tzinfo=LONDON)).status == "meeting-held"
+    code, out, _ = run_cli("schedule", str(schedule_file(tmp_path)), "--once", "--now", "2026-11-27T09:10Z")
+    assert code == 0 and "meeting-held" in out, out
 
 
 def test_catch_up_after_downtime_is_marked_late(tmp_path: Path) -> None:

@@ -19,6 +19,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from ..children import ChildResult, run_isolated
 from ..commands.build import build_into as build_pack
@@ -45,7 +46,7 @@ log = logging.getLogger("isms-review.schedule")
 @dataclass
 class Outcome:
     review: str
-    status: str  # waiting | generated | up-to-date | failed | delivered
+    status: str  # waiting | generated | up-to-date | failed | delivered | meeting-held
     due: dt.datetime | None = None
     version: int | None = None
     detail: str = ""
@@ -95,15 +96,18 @@ def send(delivery: Delivery, review: ReviewSchedule, pre_read: Path | None, vers
         raise UserError(f"{type(exc).__name__}: {exc}") from exc
 
 
-def _facts(review: ReviewSchedule) -> tuple[tuple[dt.datetime, HolidayCalendar], None] | tuple[
-        None, ChildResult]:
-    """The due moment and the holiday calendar, read in a child; or why they cannot be known."""
+Facts = tuple[dt.datetime, HolidayCalendar, dt.date]
+
+
+def _facts(review: ReviewSchedule) -> tuple[Facts, None] | tuple[None, ChildResult]:
+    """The due moment, the holiday calendar and the meeting date, read in a child; or why
+    they cannot be known."""
     result = run_isolated(meeting_and_lead, review, time_limit=READ_LIMIT)
     if not result.ok:
         return None, result
     meeting, lead, calendar = result.value
     try:
-        return (due_moment(meeting, lead, review, calendar), calendar), None
+        return (due_moment(meeting, lead, review, calendar), calendar, meeting), None
     except UserError as exc:
         return None, ChildResult("user", message=str(exc))
 
@@ -116,9 +120,12 @@ def describe(review: ReviewSchedule, now: dt.datetime) -> Outcome:
     facts, problem = _facts(review)
     if facts is None:
         return Outcome(review.name, "failed", detail=problem.message if problem else "")
-    due = facts[0]
+    due, _, meeting = facts
     record = load_state(state_path(review.output), repair=False)["reviews"].get(review.name, {})
     versions = record.get("versions", [])
+    if versions and meeting_held(review, meeting, now):
+        return Outcome(review.name, "meeting-held", due, versions[-1]["version"],
+                       f"the meeting of {meeting:%d %B %Y} has taken place; no new pre-read")
     if versions:
         last = versions[-1]
         changed = "workbook changed: the next run issues a new version"
@@ -145,9 +152,11 @@ def run_review(review: ReviewSchedule, now: dt.datetime, state: dict[str, Any]) 
             _failure(base, len(versions) + 1, problem)
         log.error("%s: %s (will retry)", review.name, problem.message)
         return Outcome(review.name, "failed", detail=problem.message)
-    due, calendar = facts
+    due, calendar, meeting = facts
     if now < due:
         return Outcome(review.name, "waiting", due)
+    if versions and meeting_held(review, meeting, now):  # the pre-read's work is done (the
+        return _after_meeting(review, meeting, due, versions)  # first one is made late, as build does)
     sha = _sha(review.workbook)
     if versions and versions[-1]["workbook_sha256"] == sha:
         last = versions[-1]
@@ -197,6 +206,23 @@ def run_review(review: ReviewSchedule, now: dt.datetime, state: dict[str, Any]) 
         sent = _deliver(review, entry, state)
         detail = "; ".join(x for x in (note, sent.detail) if x)
     return Outcome(review.name, "generated", due, number, detail)
+
+
+def meeting_held(review: ReviewSchedule, meeting: dt.date, now: dt.datetime) -> bool:
+    """Whether the meeting day is over where the meeting is held: after it a pre-read is no
+    longer made (the same rule as build's: rebuilding after the meeting needs --reissue)."""
+    return now.astimezone(ZoneInfo(review.timezone)).date() > meeting
+
+
+def _after_meeting(review: ReviewSchedule, meeting: dt.date, due: dt.datetime,
+                   versions: list[dict[str, Any]]) -> Outcome:
+    """After the meeting, with a pre-read circulated: nothing to do, said once per run (not a
+    failure, not retried)."""
+    detail = (f"the meeting of {meeting:%d %B %Y} has taken place: no new pre-read (v"
+              f"{versions[-1]['version']} was the last); the final minutes are built with "
+              "isms-review build --stage final")
+    log.info("%s: %s", review.name, detail)
+    return Outcome(review.name, "meeting-held", due, versions[-1]["version"], detail)
 
 
 def _change_note(number: int, versions: list[dict[str, Any]], sha: str) -> str:
