@@ -34,7 +34,7 @@ from .files import source_date
 from .loop import NextReview, roll_forward
 from .signals_guard import Interrupted, interruptible
 from .workbook.annotate import annotate
-from .workbook.findings import finding
+from .workbook.findings import Report, finding
 from .workbook.template import build_workbook, write_workbook
 from .workbook.validate import STAGES, read_data
 
@@ -212,15 +212,34 @@ def validate(workbook: Path, evidence: Path | None, as_json: bool,
         raise UserError(f"{evidence}: the evidence folder does not exist.")
     result = check_workbook(workbook, evidence, previous, stage)  # type: ignore[arg-type]
     report = result.report
-    if as_json:  # the report first: a failed annotated copy never loses it
+    if as_json:  # one JSON document: a failed annotated copy is one more finding in it
+        failed = _annotated(workbook, report, annotate_to, as_json) if annotate_to is not None else None
+        if failed is not None:
+            report = Report(report.path, [*report.findings, error_finding(failed)])
         click.echo(report.to_json())
-    else:
-        print_report(report, console())
+        if failed is not None:
+            click.echo(f"error: {failed}", err=True)
+            sys.exit(failed.exit_code)
+        sys.exit(0 if report.ok else 1)
+    print_report(report, console())  # the report first: a failed annotated copy never loses it
     if annotate_to is not None:
-        _parent_exists(annotate_to, "--annotate")
-        marked = annotate(workbook, report, annotate_to)
-        click.echo(f"annotated copy: {annotate_to} ({marked} cell(s) marked)", err=as_json)
+        failed = _annotated(workbook, report, annotate_to, as_json)
+        if failed is not None:
+            raise failed
     sys.exit(0 if report.ok else 1)
+
+
+def _annotated(workbook: Path, report: Report, target: Path, as_json: bool) -> UserError | None:
+    """Write the annotated copy (saying so), or return why it could not be written."""
+    try:
+        _parent_exists(target, "--annotate")
+        marked = annotate(workbook, report, target)
+    except UserError as exc:
+        return exc
+    except OSError as exc:
+        return faults.user_error(exc)
+    click.echo(f"annotated copy: {target} ({marked} cell(s) marked)", err=as_json)
+    return None
 
 
 @main.command()

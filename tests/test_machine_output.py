@@ -129,3 +129,16 @@ def test_usage_errors_with_json_are_json(tmp_path: Path) -> None:
         assert data.get("verdict", None) is None and ("verdict" in data) == (command == "verify")
     code, out, err = run_cli("verify", str(missing))  # without --json: click's text only
     assert code == 2 and out == "" and "does not exist" in err
+
+
+def test_validate_json_with_a_failed_annotated_copy_is_one_document(tmp_path: Path) -> None:
+    """The annotated copy cannot be written: stdout is still one JSON report, holding the
+    workbook's findings and the failure as one more finding (it printed two documents)."""
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where a folder is expected")
+    code, out, err = run_cli("validate", str(GOOD), "--json", "--annotate", str(blocker / "checked.xlsx"))
+    data = _json(out)  # exactly one document: json.loads refuses extra data
+    assert code == 1 and data["ok"] is False and "not-a-folder" in err, (out, err)
+    last = data["findings"][-1]
+    assert last["code"] == "command-failed" and "not-a-folder" in last["message"]
+    assert len(data["findings"]) > 1  # the workbook's own findings are kept
