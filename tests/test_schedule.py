@@ -130,6 +130,32 @@ def test_after_the_meeting_no_pre_read_is_made_and_nothing_fails(tmp_path: Path,
     assert code == 0 and "meeting-held" in out, out
 
 
+def test_the_pack_counts_the_due_date_in_the_schedule_files_calendar(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """extra_holidays in the schedule file move the due moment, and the build the scheduler
+    runs is given that same calendar (its agenda said the workbook's date, a day apart)."""
+    from pipeline.schedule import runner
+
+    r = review(tmp_path, extra_holidays=(D(2026, 11, 19),))  # the usual due day closed
+    facts, _ = runner._facts(r)
+    assert facts is not None
+    due, calendar, _ = facts
+    assert due.date() == D(2026, 11, 18) and D(2026, 11, 19) in calendar.extra
+    given: list[Any] = []
+
+    def fake_build(options: Any, folder: Path) -> Any:
+        given.append(options.holidays)
+        raise RuntimeError("stop here")
+
+    monkeypatch.setattr(runner, "build_pack", fake_build)
+    with pytest.raises(RuntimeError):
+        runner.build_into(r, tmp_path, calendar)
+    assert given == [calendar]
+    from pipeline.workdays import pre_read_due
+
+    assert pre_read_due(D(2026, 11, 26), 5, given[0]) == due.date()  # what the agenda prints
+
+
 def test_catch_up_after_downtime_is_marked_late(tmp_path: Path) -> None:
     outcome = run_due([review(tmp_path)], DUE + dt.timedelta(days=3))[0]
     assert outcome.status == "generated"

@@ -33,7 +33,7 @@ from ..workbook.validate import read_data
 from ..workdays import HolidayCalendar, calendar_from_fields
 from .config import Delivery, ReviewSchedule
 from .delivery import deliver
-from .due import due_moment
+from .due import calendar_for, due_moment
 from .state import VERSION_FILE, load_state, save_state, state_path
 
 LATE_AFTER = dt.timedelta(minutes=30)  # a run this long after its due moment is a catch-up
@@ -105,8 +105,9 @@ def _facts(review: ReviewSchedule) -> tuple[Facts, None] | tuple[None, ChildResu
     result = run_isolated(meeting_and_lead, review, time_limit=READ_LIMIT)
     if not result.ok:
         return None, result
-    meeting, lead, calendar = result.value
-    try:
+    meeting, lead, workbook_calendar = result.value
+    calendar = calendar_for(review, workbook_calendar)  # the schedule file's override, if any:
+    try:  # the documents count the due date in the calendar the scheduler uses
         return (due_moment(meeting, lead, review, calendar), calendar, meeting), None
     except UserError as exc:
         return None, ChildResult("user", message=str(exc))
