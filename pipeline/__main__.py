@@ -1,5 +1,5 @@
 """`python -m pipeline` is the `isms-review` command."""
 
-from .cli import main
+from .launch import run
 
-main()
+run()

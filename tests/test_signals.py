@@ -186,3 +186,19 @@ def test_a_child_stopped_inside_a_finaliser_ends_quietly_at_once(capfd: pytest.C
     err = capfd.readouterr().err
     assert "Exception ignored" not in err and "Traceback" not in err and "SIGTERM" not in err, err
     assert elapsed < 5, elapsed  # ended on the signal, not killed after the grace period
+
+
+@pytest.mark.parametrize("after", [0.15, 0.5])
+def test_ctrl_c_while_the_program_is_still_loading_is_one_line(tmp_path: Path, after: float) -> None:
+    """Ctrl-C in the first second (a wrong path noticed at once) printed a 25-line traceback
+    from deep in the libraries being imported."""
+    process = subprocess.Popen([sys.executable, "-m", "pipeline", "validate", str(GOOD)],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT)
+    time.sleep(after)
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=60)
+    assert b"Traceback" not in err, err
+    if process.returncode == 130:
+        assert err.strip() == b"interrupted; nothing was written.", err
+    else:  # before Python handles signals (killed by it, silently), or done before it (fast)
+        assert process.returncode in (-signal.SIGINT, 0, 1) and b"interrupted" not in err, err
