@@ -500,6 +500,7 @@ def verify_cmd(bundle_pdf: Path, evidence: Path | None, trust: tuple[Path, ...],
                review: Path | None, pdfa: bool, as_json: bool) -> None:
     """What can be proved about a bundle. Exit 0 intact (signed by a signer you trust, nothing
     changed), 4 unsigned (consistent, but nothing vouches for it), 1 broken."""
+    _a_pdf(bundle_pdf)
     result = verify_bundle(bundle_pdf, evidence, trust, review, pdfa)
     if as_json:
         click.echo(result.to_json())
@@ -513,6 +514,19 @@ def verify_cmd(bundle_pdf: Path, evidence: Path | None, trust: tuple[Path, ...],
         click.echo(f"FAIL: {problem.text()}")
     click.echo(result.summary())
     sys.exit(result.exit_code)
+
+
+def _a_pdf(path: Path) -> None:
+    """A file that is not a PDF at all was given by mistake (the workbook, a Word file, any
+    other file not named .pdf): that is said as such, not as a bundle found BROKEN."""
+    with path.open("rb") as handle:
+        head = handle.read(1024)
+    office = head.startswith(b"PK\x03\x04")
+    if b"%PDF-" in head or not head or not (office or path.suffix.lower() != ".pdf"):
+        return  # a damaged or emptied bundle is for verify to call BROKEN
+    what = "an Excel workbook or Word document (a zip file)" if office else "not a PDF"
+    raise UserError(f"{path}: is {what}, not a bundle PDF; give the bundle, e.g. "
+                    "output/<Review ID>/final/<Review ID>-bundle.pdf.")
 
 
 @main.command("sign")

@@ -142,3 +142,11 @@ def test_validate_json_with_a_failed_annotated_copy_is_one_document(tmp_path: Pa
     last = data["findings"][-1]
     assert last["code"] == "command-failed" and "not-a-folder" in last["message"]
     assert len(data["findings"]) > 1  # the workbook's own findings are kept
+
+
+def test_verify_given_the_workbook_says_it_is_not_a_pdf() -> None:
+    """The wrong file given to verify is a mistake to name, not a bundle found BROKEN."""
+    code, out, err = run_cli("verify", str(GOOD), "--json")
+    data = _json(out)
+    assert code == 1 and data["verdict"] is None and "BROKEN" not in out + err
+    assert "is an Excel workbook or Word document" in data["findings"][0]["message"]
