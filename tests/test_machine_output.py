@@ -7,6 +7,7 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from openpyxl.workbook.workbook import Workbook
 
 from .conftest import EVIDENCE, FINAL, GOOD, run_cli
@@ -44,11 +45,14 @@ def test_analyse_json_puts_findings_on_stdout(mutate: Callable[..., Path]) -> No
     assert data["metrics"] and data["decisions_requested"]
 
 
-def test_build_json_lists_files_and_findings(tmp_path: Path) -> None:
+def test_build_json_lists_files_and_findings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1796126400")  # 1 December 2026: after the meeting
     code, out, _ = run_cli("build", str(GOOD), "--evidence", str(EVIDENCE), "--out", str(tmp_path),
                            "--json")
     data = _json(out)
     assert code == 0 and data["command"] == "build" and data["ok"]
+    # a first pre-read built after its meeting (26 November) says so
+    assert any("meeting of 26 November 2026 has already taken place" in n for n in data["notes"]), data
     assert any(f.endswith("-pre-read.pdf") for f in data["files"])
     assert all(Path(f).is_file() for f in data["files"])
     assert "action-overdue" in {f["code"] for f in data["findings"]}  # warnings are not hidden

@@ -118,6 +118,12 @@ def _plan(p: Prepared, o: BuildOptions, review_folder: Path) -> Issue:
                        change_note=o.change_note, loop_checked=p.checked.changes is not None,
                        places=places)
     p.ctx.doc = dataclasses.replace(p.ctx.doc, **issue.doc_fields())
+    meeting = p.data.review.meeting_date
+    if o.stage == "pre-read" and isinstance(meeting, dt.date) and meeting < p.when.date():
+        issue.messages.append(f"note: the meeting of {meeting:%d %B %Y} has already taken place "
+                              f"(today is {p.when:%d %B %Y}), so this pre-read comes after it: "
+                              "check the Meeting date on the Review sheet, or build the final "
+                              "minutes (--stage final)")
     return issue
 
 
