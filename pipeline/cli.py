@@ -587,7 +587,8 @@ def schedule_command(schedule_file: Path, once: bool, list_only: bool, now_text:
         for o in outcomes:
             click.echo(f"{o.review}: {o.status}" + (f" v{o.version}" if o.version else "")
                        + (f" ({o.detail})" if o.detail else ""))
-        sys.exit(1 if any(o.status == "failed" for o in outcomes) else 0)
+        # a pack nobody received is a failure too, for the cron wrapper watching the exit code
+        sys.exit(1 if any(o.status == "failed" or "delivery failed" in o.detail for o in outcomes) else 0)
     if now_text is not None:
         raise UserError("--now works with --once or --list only.")
     run_forever(reviews)

@@ -250,6 +250,9 @@ def test_delivery_to_a_local_smtp_server_and_retry(tmp_path: Path) -> None:
     r = review(tmp_path, delivery=Delivery(**delivery_config))  # type: ignore[arg-type]
     first = run_due([r], DUE + dt.timedelta(minutes=1))[0]  # no server yet: generated, not sent
     assert first.status == "generated" and "delivery failed" in first.detail
+    # the server is named, with what to check; no Python exception name
+    assert f"could not reach the mail server 127.0.0.1:{port}" in first.detail, first.detail
+    assert "smtp_host and smtp_port" in first.detail and "Error" not in first.detail
     assert versions(tmp_path)[0]["delivery"] == "pending"
     controller = Controller(Collect(), hostname="127.0.0.1", port=port)
     controller.start()

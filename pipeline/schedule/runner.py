@@ -16,6 +16,8 @@ import hashlib
 import json
 import logging
 import os
+import smtplib
+import ssl
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -93,7 +95,29 @@ def send(delivery: Delivery, review: ReviewSchedule, pre_read: Path | None, vers
     except UserError:
         raise
     except Exception as exc:  # SMTP, network, auth: reported and retried, the pack is kept
-        raise UserError(f"{type(exc).__name__}: {exc}") from exc
+        raise UserError(delivery_problem(delivery, exc)) from exc
+
+
+def delivery_problem(delivery: Delivery, exc: Exception) -> str:
+    """What went wrong sending mail, in words an operator can act on (server named)."""
+    server = f"{delivery.smtp_host}:{delivery.smtp_port}"
+    if isinstance(exc, smtplib.SMTPAuthenticationError):
+        return (f"the mail server {server} refused the login of '{delivery.username}': check the "
+                f"user name and the password in ${delivery.password_env}")
+    if isinstance(exc, smtplib.SMTPNotSupportedError):
+        return (f"the mail server {server} does not offer what the schedule asks for ({exc}): "
+                "check starttls and username for this server")
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        return f"the mail server {server} refused the recipients {', '.join(exc.recipients)}"
+    if isinstance(exc, smtplib.SMTPException):
+        return f"the mail server {server} refused the message ({exc})"
+    if isinstance(exc, ssl.SSLError):
+        return f"the secure connection to {server} failed ({exc.reason or exc}): check starttls and the port"
+    if isinstance(exc, OSError):
+        why = exc.strerror or str(exc) or type(exc).__name__
+        return (f"could not reach the mail server {server} ({why.lower()}): check smtp_host and "
+                "smtp_port in the schedule file, and that the server is running")
+    return f"sending to {server} failed ({type(exc).__name__}: {exc})"
 
 
 Facts = tuple[dt.datetime, HolidayCalendar, dt.date]
