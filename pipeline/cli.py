@@ -522,7 +522,7 @@ def _a_pdf(path: Path) -> None:
     with path.open("rb") as handle:
         head = handle.read(1024)
     office = head.startswith(b"PK\x03\x04")
-    if b"%PDF-" in head or not head or not (office or path.suffix.lower() != ".pdf"):
+    if b"%PDF-" in head or not head or (path.suffix.lower() == ".pdf" and not office):
         return  # a damaged or emptied bundle is for verify to call BROKEN
     what = "an Excel workbook or Word document (a zip file)" if office else "not a PDF"
     raise UserError(f"{path}: is {what}, not a bundle PDF; give the bundle, e.g. "
@@ -588,7 +588,7 @@ def schedule_command(schedule_file: Path, once: bool, list_only: bool, now_text:
             click.echo(f"{o.review}: {o.status}" + (f" v{o.version}" if o.version else "")
                        + (f" ({o.detail})" if o.detail else ""))
         # a pack nobody received is a failure too, for the cron wrapper watching the exit code
-        sys.exit(1 if any(o.status == "failed" or "delivery failed" in o.detail for o in outcomes) else 0)
+        sys.exit(1 if any(o.status == "failed" or o.delivery_failed for o in outcomes) else 0)
     if now_text is not None:
         raise UserError("--now works with --once or --list only.")
     run_forever(reviews)

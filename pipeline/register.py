@@ -207,6 +207,12 @@ def next_version(last: str | None, declared: str) -> str:
     return f"{max(bumped, mine)[0]}.{max(bumped, mine)[1]}"
 
 
+def meeting_over(meeting: dt.date | None, today: dt.date) -> bool:
+    """Whether the meeting day has passed (the one rule of build, its note and the scheduler:
+    after it a pre-read is circulated only as a re-issue)."""
+    return isinstance(meeting, dt.date) and today > meeting
+
+
 def plan_issue(register: Register, stage: Stage, workbook_sha256: str, declared: str, *,
                today: dt.date, meeting: dt.date | None, approved: bool, reissue: bool = False,
                change_note: str = "") -> IssuePlan:
@@ -219,7 +225,7 @@ def plan_issue(register: Register, stage: Stage, workbook_sha256: str, declared:
                          workbook_sha256)
     if stage == "pre-read":
         finals = register.of_stage("final")
-        after = meeting is not None and today > meeting
+        after = meeting_over(meeting, today)
         if (finals or after) and not reissue:
             why = (f"final minutes v{finals[-1].version} were issued on {finals[-1].time[:10]}"
                    if finals else f"the meeting of {meeting:%d %B %Y} has taken place")

@@ -11,6 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from openpyxl.workbook.workbook import Workbook
 
+from pipeline import fontcover
 from pipeline.commands import build as build_module
 from pipeline.commands.options import BuildOptions
 from pipeline.documents import glyphs
@@ -28,13 +29,13 @@ def test_fontconfig_ranges_are_read_exactly(spans: list[tuple[int, int]]) -> Non
         high = min(low + width, 0x10FFFF)
         items.append(f"{low:x}" if low == high else f"{low:x}-{high:x}")
         expected.update(range(low, high + 1))
-    assert set(glyphs.parse_charsets([*items, "zz", "-", "5-3"])) == expected
+    assert set(fontcover.parse_charsets([*items, "zz", "-", "5-3"])) == expected
 
 
 def test_missing_characters_skip_marks_spaces_and_covered_letters() -> None:
     text = "Café — Ωmega pilot 🚚 पायलट\u200b\u00a0"
-    assert glyphs.missing_characters(text, LATIN | {ord("—")}) == sorted(set("Ω🚚पायलट"))
-    assert glyphs.missing_characters("plain ASCII", frozenset()) == []
+    assert fontcover.missing_characters(text, LATIN | {ord("—")}) == sorted(set("Ω🚚पायलट"))
+    assert fontcover.missing_characters("plain ASCII", frozenset()) == []
 
 
 def test_build_names_each_cell_with_unshowable_text(mutate: Callable[..., Path], tmp_path: Path,
@@ -54,9 +55,9 @@ def test_build_names_each_cell_with_unshowable_text(mutate: Callable[..., Path],
 def test_no_fontconfig_claims_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
     from pipeline.workbook.validate import read_data
 
-    monkeypatch.setattr(glyphs.shutil, "which", lambda name: None)
-    glyphs.installed_coverage.cache_clear()
+    monkeypatch.setattr(fontcover.shutil, "which", lambda name: None)
+    fontcover.installed_coverage.cache_clear()
     try:
         assert glyphs.unshowable_text(read_data(GOOD)) == []
     finally:
-        glyphs.installed_coverage.cache_clear()
+        fontcover.installed_coverage.cache_clear()

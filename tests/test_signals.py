@@ -160,7 +160,7 @@ def test_sigkill_at_ten_random_moments_of_a_real_build(packs: dict[str, object],
 
 
 class _Held:
-    pass
+    """An object with a finaliser attached (plain objects take weak references)."""
 
 
 def _stopped_inside_a_finaliser() -> None:

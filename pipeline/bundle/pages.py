@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib.util
-import unicodedata
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
 from fpdf import FPDF
+
+from ..fontcover import font_chars, missing_characters
 
 # DejaVu Sans ships inside matplotlib (a dependency); find it without importing matplotlib
 _MPL = importlib.util.find_spec("matplotlib")
@@ -60,10 +61,7 @@ class Row:
 
 @cache
 def _dejavu_chars() -> frozenset[int]:
-    from fontTools.ttLib import TTFont  # type: ignore[import-untyped]
-
-    with TTFont(DEJAVU / "DejaVuSans.ttf", lazy=True) as font:
-        return frozenset(font.getBestCmap())
+    return font_chars(DEJAVU / "DejaVuSans.ttf")
 
 
 @cache
@@ -89,27 +87,13 @@ def fallback_fonts() -> list[tuple[str, Path]]:
 
 @cache
 def _fallback_chars() -> frozenset[int]:
-    from fontTools.ttLib import TTCollection, TTFont
-
-    covered: set[int] = set()
-    for _, path in fallback_fonts():
-        if path.suffix.lower() == ".ttc":
-            with TTCollection(path, lazy=True) as fonts:
-                covered.update(fonts.fonts[0].getBestCmap())
-        else:
-            with TTFont(path, lazy=True) as font:
-                covered.update(font.getBestCmap())
-    return frozenset(covered)
+    return frozenset().union(*(font_chars(path) for _, path in fallback_fonts()))
 
 
 def unshowable(chars: list[str]) -> list[str]:
     """Of ``chars`` (from :func:`uncovered`), those the fallback fonts cannot show either: they
     print as empty boxes (emoji, scripts such as Devanagari that no installed font covers)."""
-    if not chars:
-        return []
-    covered = _fallback_chars()
-    return [ch for ch in chars if ord(ch) not in covered and not ch.isspace()
-            and unicodedata.category(ch) not in ("Mn", "Me", "Cf")]
+    return missing_characters("".join(chars), _fallback_chars()) if chars else []
 
 
 class Canvas:

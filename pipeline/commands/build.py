@@ -32,6 +32,7 @@ from ..documents.render import render_documents, resolve_template
 from ..files import atomic_write_bytes, safe_name, source_date
 from ..office import ConversionError, ConversionFailure, convert_batch
 from ..publish import Publication
+from ..register import meeting_over
 from ..signals_guard import deferred
 from ..workbook.findings import Finding, Report
 from ..workbook.model import WorkbookData
@@ -119,7 +120,7 @@ def _plan(p: Prepared, o: BuildOptions, review_folder: Path) -> Issue:
                        places=places)
     p.ctx.doc = dataclasses.replace(p.ctx.doc, **issue.doc_fields())
     meeting = p.data.review.meeting_date
-    if o.stage == "pre-read" and isinstance(meeting, dt.date) and meeting < p.when.date():
+    if o.stage == "pre-read" and meeting_over(meeting, p.when.date()):
         issue.messages.append(f"note: the meeting of {meeting:%d %B %Y} has already taken place "
                               f"(today is {p.when:%d %B %Y}), so this pre-read comes after it: "
                               "check the Meeting date on the Review sheet, or build the final "

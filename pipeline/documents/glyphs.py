@@ -3,54 +3,19 @@ font covers) print as empty boxes in the Word documents, their PDFs and the char
 holding such characters gets a warning naming them, so a box in the pre-read is never a surprise.
 
 Coverage is what fontconfig (which LibreOffice uses to find a font for each character) lists
-for all installed fonts; without fontconfig nothing is claimed either way."""
+for all installed fonts (:mod:`pipeline.fontcover`); without fontconfig nothing is claimed
+either way."""
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 import unicodedata
-from collections.abc import Iterable, Iterator
-from functools import cache
+from collections.abc import Iterator
 
+from ..fontcover import installed_coverage, missing_characters
 from ..workbook.findings import Finding, finding
 from ..workbook.model import WorkbookData
 
 MAX_CELLS = 20  # cells named one by one; the rest are counted in one more warning
-# marks and invisible characters are drawn with (or instead of) the letter before them
-_INVISIBLE = frozenset({"Mn", "Me", "Cf", "Zs", "Zl", "Zp", "Cc", "Co", "Cs", "Cn"})
-
-
-@cache
-def installed_coverage() -> frozenset[int] | None:
-    """Every code point some installed font has, or None when fontconfig cannot say."""
-    if shutil.which("fc-list") is None:
-        return None
-    try:
-        listed = subprocess.run(["fc-list", "--format", "%{charset}\n"], capture_output=True,
-                                timeout=30, check=True).stdout.decode("ascii", "replace")
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return frozenset(parse_charsets(listed.split()))
-
-
-def parse_charsets(ranges: Iterable[str]) -> Iterator[int]:
-    """fontconfig's charset ranges ("20-7e", "a0") as code points; malformed items skipped."""
-    for item in ranges:
-        first, _, last = item.partition("-")
-        try:
-            low, high = int(first, 16), int(last or first, 16)
-        except ValueError:
-            continue
-        if 0 <= low <= high <= 0x10FFFF:
-            yield from range(low, high + 1)
-
-
-def missing_characters(text: str, coverage: frozenset[int]) -> list[str]:
-    if text.isascii():
-        return []
-    return sorted({ch for ch in text if ord(ch) > 0x7E and ord(ch) not in coverage
-                   and unicodedata.category(ch) not in _INVISIBLE})
 
 
 def unshowable_text(data: WorkbookData, coverage: frozenset[int] | None = None) -> list[Finding]:

@@ -30,6 +30,7 @@ from ..commands.options import BuildOptions
 from ..errors import UserError
 from ..files import atomic_write_bytes
 from ..publish import Publication
+from ..register import meeting_over
 from ..signals_guard import deferred
 from ..workbook.validate import read_data
 from ..workdays import HolidayCalendar, calendar_from_fields
@@ -52,6 +53,7 @@ class Outcome:
     due: dt.datetime | None = None
     version: int | None = None
     detail: str = ""
+    delivery_failed: bool = False  # made, but nobody has received it yet
 
 
 # ------------------------------------------------------------------ the work done in children
@@ -150,7 +152,7 @@ def describe(review: ReviewSchedule, now: dt.datetime) -> Outcome:
     versions = record.get("versions", [])
     if versions and meeting_held(review, meeting, now):
         return Outcome(review.name, "meeting-held", due, versions[-1]["version"],
-                       f"the meeting of {meeting:%d %B %Y} has taken place; no new pre-read")
+                       held_detail(meeting, versions))
     if versions:
         last = versions[-1]
         changed = "workbook changed: the next run issues a new version"
@@ -230,24 +232,29 @@ def run_review(review: ReviewSchedule, now: dt.datetime, state: dict[str, Any]) 
     if review.delivery is not None:
         sent = _deliver(review, entry, state)
         detail = "; ".join(x for x in (note, sent.detail) if x)
+        return Outcome(review.name, "generated", due, number, detail, sent.delivery_failed)
     return Outcome(review.name, "generated", due, number, detail)
 
 
 def meeting_held(review: ReviewSchedule, meeting: dt.date, now: dt.datetime) -> bool:
     """Whether the meeting day is over where the meeting is held: after it a pre-read is no
     longer made (the same rule as build's: rebuilding after the meeting needs --reissue)."""
-    return now.astimezone(ZoneInfo(review.timezone)).date() > meeting
+    return meeting_over(meeting, now.astimezone(ZoneInfo(review.timezone)).date())
 
 
 def _after_meeting(review: ReviewSchedule, meeting: dt.date, due: dt.datetime,
                    versions: list[dict[str, Any]]) -> Outcome:
     """After the meeting, with a pre-read circulated: nothing to do, said once per run (not a
     failure, not retried)."""
-    detail = (f"the meeting of {meeting:%d %B %Y} has taken place: no new pre-read (v"
-              f"{versions[-1]['version']} was the last); the final minutes are built with "
-              "isms-review build --stage final")
+    detail = held_detail(meeting, versions)
     log.info("%s: %s", review.name, detail)
     return Outcome(review.name, "meeting-held", due, versions[-1]["version"], detail)
+
+
+def held_detail(meeting: dt.date, versions: list[dict[str, Any]]) -> str:
+    return (f"the meeting of {meeting:%d %B %Y} has taken place: no new pre-read (v"
+            f"{versions[-1]['version']} was the last); the final minutes are built with "
+            "isms-review build --stage final")
 
 
 def _change_note(number: int, versions: list[dict[str, Any]], sha: str) -> str:
@@ -295,7 +302,7 @@ def _deliver(review: ReviewSchedule, entry: dict[str, Any], state: dict[str, Any
         log.error("%s: delivery of v%d failed: %s (will retry)", review.name, entry["version"],
                   result.message)
         return Outcome(review.name, "generated", version=entry["version"],
-                       detail=f"delivery failed: {result.message}")
+                       detail=f"delivery failed: {result.message}", delivery_failed=True)
     recipients: list[str] = result.value
     entry["delivery"] = f"sent to {', '.join(recipients)}"
     save_state(state_path(review.output), state)
