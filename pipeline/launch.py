@@ -4,6 +4,7 @@ a traceback."""
 
 from __future__ import annotations
 
+import os
 import sys
 
 INTERRUPTED = "interrupted; nothing was written."
@@ -15,4 +16,7 @@ def run() -> None:
         main()
     except KeyboardInterrupt:
         sys.stderr.write(f"{INTERRUPTED}\n")
-        sys.exit(130)
+        sys.stderr.flush()
+        # at once: an interpreter interrupted while importing may otherwise end by SIGINT
+        # instead of this exit code (nothing is open yet that needs closing)
+        os._exit(130)
